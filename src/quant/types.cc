@@ -4,6 +4,7 @@
 #include <array>
 
 #include "base/check.h"
+#include "quant/blocks.h"
 
 namespace rf {
 namespace {
@@ -30,6 +31,23 @@ constexpr std::array kTypes = {
     DTypeInfo{DType::kF64, "f64", 1, 8, false},
     DTypeInfo{DType::kBF16, "bf16", 1, 2, true},
 };
+
+// The table and the block structs must agree: a mismatch would misread every tensor of that type.
+constexpr bool table_matches(DType type, uint32_t block_size, uint32_t block_bytes) {
+  for (const DTypeInfo& t : kTypes) {
+    if (t.type == type) return t.block_size == block_size && t.block_bytes == block_bytes;
+  }
+  return false;
+}
+static_assert(table_matches(DType::kQ4_0, kBlockSize, sizeof(BlockQ4_0)));
+static_assert(table_matches(DType::kQ4_1, kBlockSize, sizeof(BlockQ4_1)));
+static_assert(table_matches(DType::kQ5_0, kBlockSize, sizeof(BlockQ5_0)));
+static_assert(table_matches(DType::kQ5_1, kBlockSize, sizeof(BlockQ5_1)));
+static_assert(table_matches(DType::kQ8_0, kBlockSize, sizeof(BlockQ8_0)));
+static_assert(table_matches(DType::kQ4_K, kSuperBlockSize, sizeof(BlockQ4_K)));
+static_assert(table_matches(DType::kQ5_K, kSuperBlockSize, sizeof(BlockQ5_K)));
+static_assert(table_matches(DType::kQ6_K, kSuperBlockSize, sizeof(BlockQ6_K)));
+static_assert(table_matches(DType::kQ8_K, kSuperBlockSize, sizeof(BlockQ8_K)));
 
 }  // namespace
 
