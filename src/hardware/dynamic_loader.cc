@@ -1,0 +1,73 @@
+// The real dlopen-based DynamicLoader plus helpers shared by the CUDA and HIP probes.
+#include <dlfcn.h>
+
+#include <cstdio>
+
+#include "hardware/probes.h"
+#include "hardware/text_file.h"
+
+namespace rf::hw {
+
+DynamicLoader DynamicLoader::system() {
+  DynamicLoader l;
+  l.open = [](const std::string& name) -> void* {
+    return dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+  };
+  l.symbol = [](void* handle, const char* name) -> void* { return dlsym(handle, name); };
+  l.close = [](void* handle) { dlclose(handle); };
+  l.last_error = []() -> std::string {
+    const char* e = dlerror();
+    return e != nullptr ? e : "";
+  };
+  return l;
+}
+
+namespace detail {
+
+void* open_first(const DynamicLoader& loader, const std::vector<std::string>& candidates,
+                 const std::string& api, Notes& notes) {
+  if (!loader.open) {
+    notes.push_back(api + ": no library loader");
+    return nullptr;
+  }
+  // A library that exists but cannot load (missing dependency, wrong arch) says more than "not found".
+  std::string load_error;
+  for (const std::string& name : candidates) {
+    if (void* handle = loader.open(name)) return handle;
+    const std::string e = loader.last_error ? loader.last_error() : std::string{};
+    if (load_error.empty() && !e.empty() && e.find("No such file") == std::string::npos) load_error = e;
+  }
+  notes.push_back(api + ": " + candidates.front() +
+                  (load_error.empty() ? " not found" : " failed to load (" + load_error + ")"));
+  return nullptr;
+}
+
+std::string describe_code(int code, const char* runtime_text) {
+  // CUDA and HIP share these codes; others are described by the runtime itself when it can.
+  const char* text = nullptr;
+  switch (code) {
+    case 3: text = "not initialized"; break;
+    case 35: text = "insufficient driver"; break;
+    case 100: text = "no device"; break;
+    case 101: text = "invalid device"; break;
+    case 999: text = "unknown error"; break;
+    default: text = runtime_text != nullptr ? runtime_text : "error"; break;
+  }
+  return std::to_string(code) + ": " + text;
+}
+
+std::string normalize_pci_bus(const std::string& bus_id) {
+  unsigned domain = 0, bus = 0, device = 0, function = 0;
+  char tail = 0;
+  const std::string s(trim(bus_id));
+  if (std::sscanf(s.c_str(), "%x:%x:%x.%x%c", &domain, &bus, &device, &function, &tail) != 4 ||
+      bus > 0xff || device > 0x1f || function > 0x7) {
+    return {};
+  }
+  char out[32];
+  std::snprintf(out, sizeof out, "%04x:%02x:%02x.%x", domain, bus, device, function);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace rf::hw
