@@ -57,15 +57,23 @@ std::string describe_code(int code, const char* runtime_text) {
 }
 
 std::string normalize_pci_bus(const std::string& bus_id) {
-  unsigned domain = 0, bus = 0, device = 0, function = 0;
-  char tail = 0;
-  const std::string s(trim(bus_id));
-  if (std::sscanf(s.c_str(), "%x:%x:%x.%x%c", &domain, &bus, &device, &function, &tail) != 4 ||
-      bus > 0xff || device > 0x1f || function > 0x7) {
-    return {};
-  }
+  // Strictly "hex:hex:hex.hex"; sscanf's %x would also swallow "0x" prefixes and trailing junk.
+  const std::string_view s = trim(bus_id);
+  const size_t c1 = s.find(':'), c2 = s.find(':', c1 + 1), dot = s.find('.', c2 + 1);
+  if (c1 == std::string_view::npos || c2 == std::string_view::npos || dot == std::string_view::npos) return {};
+  const auto field = [](std::string_view f) -> std::optional<uint64_t> {
+    if (f.empty() || f.size() > 8 || f.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    return parse_u64("0x" + std::string(f));
+  };
+  const auto domain = field(s.substr(0, c1)), bus = field(s.substr(c1 + 1, c2 - c1 - 1));
+  const auto device = field(s.substr(c2 + 1, dot - c2 - 1)), function = field(s.substr(dot + 1));
+  if (!domain || !bus || !device || !function || *bus > 0xff || *device > 0x1f || *function > 0x7) return {};
   char out[32];
-  std::snprintf(out, sizeof out, "%04x:%02x:%02x.%x", domain, bus, device, function);
+  std::snprintf(out, sizeof out, "%04llx:%02llx:%02llx.%llx", static_cast<unsigned long long>(*domain),
+                static_cast<unsigned long long>(*bus), static_cast<unsigned long long>(*device),
+                static_cast<unsigned long long>(*function));
   return out;
 }
 
