@@ -246,7 +246,15 @@ class Parser {
   Status read_alignment() {
     const Value* v = out_.find("general.alignment");
     if (v == nullptr) return {};
-    if (!is_integer_type(v->type) || v->u == 0 || (v->u & (v->u - 1)) != 0 || v->u > (1u << 20)) {
+    if (!is_integer_type(v->type)) {
+      return make_error("general.alignment must be an integer power of two, found a %.*s",
+                        static_cast<int>(value_type_name(v->type).size()), value_type_name(v->type).data());
+    }
+    if (v->i < 0) {  // v->u is 0 for negative signed values, so report the signed one
+      return make_error("general.alignment must be a power of two up to 1 MiB, found %lld",
+                        static_cast<long long>(v->i));
+    }
+    if (v->u == 0 || (v->u & (v->u - 1)) != 0 || v->u > (1u << 20)) {
       return make_error("general.alignment must be a power of two up to 1 MiB, found %llu",
                         static_cast<unsigned long long>(v->u));
     }
@@ -337,16 +345,20 @@ class Parser {
     return check_no_overlap();
   }
 
+  // Empty tensors occupy no bytes and may sit anywhere; among the others, sorted by offset, any
+  // overlap shows up between neighbours.
   Status check_no_overlap() const {
     std::vector<const TensorInfo*> by_offset;
     by_offset.reserve(out_.tensors_.size());
-    for (const TensorInfo& ti : out_.tensors_) by_offset.push_back(&ti);
+    for (const TensorInfo& ti : out_.tensors_) {
+      if (ti.n_bytes > 0) by_offset.push_back(&ti);
+    }
     std::sort(by_offset.begin(), by_offset.end(),
               [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
     for (size_t i = 1; i < by_offset.size(); ++i) {
       const TensorInfo& a = *by_offset[i - 1];
       const TensorInfo& b = *by_offset[i];
-      if (a.n_bytes > 0 && a.offset + a.n_bytes > b.offset) {
+      if (a.offset + a.n_bytes > b.offset) {
         return make_error("tensors '%.*s' and '%.*s' overlap in the file", static_cast<int>(a.name.size()),
                           a.name.data(), static_cast<int>(b.name.size()), b.name.data());
       }
