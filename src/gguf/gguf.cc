@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <limits>
 #include <unordered_set>
 
@@ -96,7 +97,13 @@ int64_t Array::int_at(uint64_t i) const {
   RF_CHECK(is_numeric() && i < count);
   Value v;
   decode_scalar(type, data + i * scalar_size(type), v);
-  return type == ValueType::kF32 || type == ValueType::kF64 ? static_cast<int64_t>(v.f) : v.i;
+  if (type != ValueType::kF32 && type != ValueType::kF64) return v.i;
+  // Float elements truncate toward zero, saturating (a cast out of range is undefined); NaN is 0.
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (std::isnan(v.f)) return 0;
+  if (v.f >= kTwo63) return std::numeric_limits<int64_t>::max();
+  if (v.f < -kTwo63) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v.f);
 }
 
 double Array::float_at(uint64_t i) const {
