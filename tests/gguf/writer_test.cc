@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -141,6 +142,20 @@ TEST(GgufWriter, NumericArraysOfEveryTypeRoundTrip) {
   check_numeric_arrays<int64_t>(ValueType::kI64);
   check_numeric_arrays<float>(ValueType::kF32);
   check_numeric_arrays<double>(ValueType::kF64);
+}
+
+TEST(GgufWriter, FloatElementsReadAsIntegersTruncateAndSaturate) {
+  const double values[] = {1e30, -1e30, std::nan(""), 2.7, -2.7, 9223372036854775808.0,
+                           -9223372036854775808.0, std::numeric_limits<double>::infinity()};
+  Writer w;
+  w.add_array("f64", values);
+  const File f = parse_ok(w.to_bytes());
+  const Array* a = f.get_array("f64");
+  ASSERT_NE(a, nullptr);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  const int64_t want[] = {kMax, kMin, 0, 2, -2, kMax, kMin, kMax};
+  for (size_t i = 0; i < std::size(want); ++i) EXPECT_EQ(a->int_at(i), want[i]) << i;
 }
 
 TEST(GgufWriter, BoolAndStringArraysRoundTrip) {
