@@ -1,2 +1,38 @@
-// rocmforge: the command-line entry point; dispatches to one subcommand per file.
-int main() { return 0; }
+// rocmforge: the command-line entry point; each subcommand lives in its own cmd_*.cc file.
+#include <cstdio>
+
+#include "cli_common.h"
+#include "hardware/report.h"
+
+namespace rf::app {
+Command add_hardware_command(CLI::App& root);
+Command add_tokenize_command(CLI::App& root);
+Command add_run_command(CLI::App& root);
+Command add_logits_command(CLI::App& root);
+Command add_perplexity_command(CLI::App& root);
+}  // namespace rf::app
+
+int main(int argc, char** argv) {
+  using namespace rf::app;
+  CLI::App root{"rocmforge: run GGUF language models fast on the hardware you have"};
+  root.require_subcommand(0, 1);
+  bool show_hardware = false;
+  root.add_flag("--hardware", show_hardware, "print the detected hardware and exit");
+
+  const Command commands[] = {
+      add_hardware_command(root), add_tokenize_command(root), add_run_command(root),
+      add_logits_command(root),   add_perplexity_command(root),
+  };
+  CLI11_PARSE(root, argc, argv);
+
+  if (show_hardware) return commands[0].run();
+  for (const Command& cmd : commands) {
+    if (!cmd.cli->parsed()) continue;
+    if (cmd.cli != commands[0].cli) {
+      std::fprintf(stderr, "%s\n", rf::hw::summary_line(hardware()).c_str());
+    }
+    return cmd.run();
+  }
+  std::fprintf(stderr, "%s", root.help().c_str());
+  return 1;
+}

@@ -1,0 +1,32 @@
+// Weight-matrix products for the forward pass: y = W x for a batch of activation rows.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "quant/types.h"
+#include "threading/thread_pool.h"
+
+namespace rf::cpu {
+
+// A borrowed weight matrix in its file layout: `rows` rows of `cols` elements of `type`,
+// row r at data + r * row_bytes (GGUF shape [cols, rows], ne[0] = cols).
+struct MatrixView {
+  const uint8_t* data = nullptr;
+  DType type = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t row_bytes = 0;
+};
+
+// y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens; x rows are `cols` long and y rows `rows` long,
+// both densely packed. Rows of W are split statically across the pool; a quantized row is
+// dequantized once into the thread's slice of `scratch` (n_threads * cols floats) and reused for
+// every token, so prefill reads each weight once per batch.
+void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tokens, float* y,
+            std::span<float> scratch);
+
+// Copies row r of W, dequantized, into out[cols] (embedding lookup).
+void matrix_row(const MatrixView& w, int64_t r, float* out);
+
+}  // namespace rf::cpu

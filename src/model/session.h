@@ -1,0 +1,74 @@
+// Session: the mutable state of one sequence on a Model — KV cache, activations, logits.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "base/aligned_buffer.h"
+#include "base/result.h"
+#include "kv/kv_cache.h"
+#include "model/model.h"
+#include "threading/thread_pool.h"
+
+namespace rf {
+
+struct SessionParams {
+  int64_t n_ctx = 0;          // context length; 0 = min(trained context, 4096)
+  int64_t n_batch = 64;       // tokens per forward chunk during prefill
+  bool logits_all = false;    // keep logits for every evaluated token (perplexity, logit dumps)
+};
+
+struct SessionTimings {
+  double prompt_seconds = 0;  // time in eval() calls of more than one token
+  int64_t prompt_tokens = 0;
+  double decode_seconds = 0;  // time in single-token eval() calls
+  int64_t decode_tokens = 0;
+};
+
+// Every buffer is allocated here, once; eval() never allocates.
+class Session {
+ public:
+  static Result<Session> create(const Model& model, ThreadPool& pool, const SessionParams& params);
+
+  // Appends tokens at positions n_past().. and runs the forward pass. Errors: a token id outside
+  // the vocabulary, or more tokens than the context has room for.
+  Status eval(std::span<const int32_t> tokens);
+
+  // Logits (n_vocab) of the i-th token of the last eval(); without logits_all only the last token's.
+  std::span<const float> logits(int64_t i) const;
+  std::span<const float> last_logits() const;
+
+  int64_t n_past() const { return n_past_; }
+  int64_t n_ctx() const { return kv_.n_ctx(); }
+  void rewind(int64_t n_past);  // forget positions >= n_past
+  const SessionTimings& timings() const { return timings_; }
+  const Model& model() const { return *model_; }
+
+ private:
+  Session(const Model& model, ThreadPool& pool, const SessionParams& params, int64_t n_ctx);
+  void forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logits, int64_t logits_row);
+  void attention(int64_t layer, int64_t n);
+
+  const Model* model_;
+  ThreadPool* pool_;
+  SessionParams params_;
+  int64_t n_past_ = 0;
+  int64_t n_logits_ = 0;   // rows of logits_ valid after the last eval
+  KvCache kv_;
+  SessionTimings timings_;
+
+  AlignedBuffer<float> x_;        // (n_batch, n_embd) residual stream
+  AlignedBuffer<float> xb_;       // (n_batch, max(n_embd, q_dim)) normed input / projection output
+  AlignedBuffer<float> q_;        // (n_batch, q_dim)
+  AlignedBuffer<float> k_;        // (n_batch, kv_dim)
+  AlignedBuffer<float> v_;        // (n_batch, kv_dim)
+  AlignedBuffer<float> attn_;     // (n_batch, q_dim) attention output
+  AlignedBuffer<float> gate_;     // (n_batch, n_ff)
+  AlignedBuffer<float> up_;       // (n_batch, n_ff)
+  AlignedBuffer<float> scratch_;  // (n_threads, max matmul cols) dequantized weight rows
+  AlignedBuffer<float> scores_;   // (n_threads, n_ctx) attention scores
+  AlignedBuffer<float> rope_;     // (n_ctx, n_rot) cos/sin pairs per position
+  AlignedBuffer<float> logits_;   // (n_ctx or 1, n_vocab)
+};
+
+}  // namespace rf
