@@ -40,7 +40,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   for (int i = 0; i < n; ++i) {
     L[i] = level(iscale * (x[i] - min));
     const float diff = scale * L[i] + min - x[i];
-    best_error += w[i] * diff * diff;
+    best_error += w[i] * (diff * diff);
   }
   for (int k = 0; k <= nstep; ++k) {
     iscale = (rmin + rdelta * static_cast<float>(k) + static_cast<float>(nmax)) / (max - min);
@@ -63,7 +63,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
     float error = 0;
     for (int i = 0; i < n; ++i) {
       const float diff = this_scale * Laux[i] + this_min - x[i];
-      error += w[i] * diff * diff;
+      error += w[i] * (diff * diff);
     }
     if (error < best_error) {
       std::copy(Laux, Laux + n, L);
