@@ -22,6 +22,7 @@ struct RunOptions {
 };
 
 int run_generate(const RunOptions& o) {
+  if (Status s = validate_sampling_params(o.sampling); !s.ok()) return fail(s.error().message);
   auto model = load_model(o.eval.model);
   if (!model.ok()) return fail(model.error().message);
   const Tokenizer& tok = model->tokenizer();
@@ -96,6 +97,7 @@ int run_generate(const RunOptions& o) {
   } else {
     std::printf("%s\n", tail.c_str());
   }
+  std::fflush(stdout);
   std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s | generation: %zu tokens, %.1f tokens/s | %d threads\n",
                prompt_ids.size(), pp_tps, generated.size(), tg_tps, pool.size());
   return 0;

@@ -141,7 +141,7 @@ void Session::attention(int64_t layer, int64_t n) {
   const int64_t n_ctx = kv_.n_ctx();
   const int64_t first_pos = n_past_;
   // Work items are (token, head) pairs; later tokens see more positions, so hand them out dynamically.
-  pool_->parallel_for_dynamic(n * c.n_head, 1, [&](int64_t begin, int64_t end, int thread) {
+  const auto body = [&](int64_t begin, int64_t end, int thread) {
     float* scores = scores_.data() + thread * n_ctx;
     for (int64_t item = begin; item < end; ++item) {
       const int64_t t = item / c.n_head;
@@ -155,7 +155,15 @@ void Session::attention(int64_t layer, int64_t n) {
       std::fill_n(out, hd, 0.0f);
       for (int64_t p = 0; p < n_pos; ++p) cpu::axpy(out, scores[p], kv_.v(layer, p) + kv_off, hd);
     }
-  });
+  };
+  // Dispatch costs more than tiny attention work (short contexts of small models).
+  constexpr int64_t kMinParallelWork = 1 << 14;
+  const int64_t work = n * c.n_head * (first_pos + n) * hd;
+  if (work < kMinParallelWork) {
+    body(0, n * c.n_head, 0);
+  } else {
+    pool_->parallel_for_dynamic(n * c.n_head, 1, body);
+  }
 }
 
 std::span<const float> Session::logits(int64_t i) const {
