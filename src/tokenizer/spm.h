@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/char_pairs.h"
 #include "tokenizer/vocab.h"
 
 namespace rf::tok {
@@ -13,6 +14,8 @@ namespace rf::tok {
 // UTF-8 characters (a malformed lead byte still claims its announced length, clipped at the end),
 // repeatedly merges the adjacent pair whose concatenation is the highest-scoring token (leftmost on
 // ties), and spells any piece that is not a token as byte tokens <0xXX> (or the unknown token).
-void spm_tokenize(const Vocab& vocab, std::string_view text, std::vector<int32_t>& out);
+// `pairs` holds the character pairs inside the vocabulary's tokens; the text is merged in independent
+// chunks cut between all other pairs.
+void spm_tokenize(const Vocab& vocab, const CharPairs& pairs, std::string_view text, std::vector<int32_t>& out);
 
 }  // namespace rf::tok

@@ -107,6 +107,8 @@ Status check_vocab(const Vocab& v) {
 }  // namespace
 
 Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)), special_(vocab_) {
+  for (const std::string& t : vocab_.tokens) pairs_.add(t);
+  for (const auto& [text, id] : vocab_.merges.extra_symbols) pairs_.add(text);
   pieces_.resize(vocab_.tokens.size());
   for (int32_t id = 0; id < vocab_.n_tokens(); ++id) pieces_[id] = render_piece(vocab_, id);
 }
@@ -135,14 +137,14 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool
     }
     const std::string_view raw = text.substr(f.offset, f.length);
     if (vocab_.model == Vocab::Model::kBpe) {
-      tok::bpe_tokenize(vocab_, raw, out);
+      tok::bpe_tokenize(vocab_, pairs_, raw, out);
       continue;
     }
     spm_text.clear();
     if (vocab_.add_space_prefix && after_special) spm_text += ' ';
     spm_text.append(raw);
     replace_all(spm_text, " ", kSpmSpace);
-    tok::spm_tokenize(vocab_, spm_text, out);
+    tok::spm_tokenize(vocab_, pairs_, spm_text, out);
     after_special = false;
   }
   if (add_bos && vocab_.add_eos) out.push_back(vocab_.eos_id);

@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "gguf/gguf.h"
+#include "tokenizer/char_pairs.h"
 #include "tokenizer/special.h"
 #include "tokenizer/vocab.h"
 
@@ -58,6 +59,7 @@ class Tokenizer {
 
   Vocab vocab_;
   tok::SpecialMatcher special_;
+  tok::CharPairs pairs_;  // of tokens (and BPE merge symbols): where merging may join characters
   std::vector<std::string> pieces_;  // token_to_piece(id, true) for every id
 };
 
