@@ -214,6 +214,7 @@ void read_token_id(const gguf::File& file, std::string_view key, const Vocab& v,
   if (!v.valid_id(id)) id = kNoToken;  // a default that does not fit this vocabulary
   const std::optional<int64_t> value = file.get_int(key);
   if (!value) return;
+  if (*value == -1 || *value == 0xFFFFFFFF) return;  // how converters spell "none"
   if (*value < 0 || *value >= v.n_tokens()) {
     RF_LOG_WARN("tokenizer: %.*s = %" PRId64 " is outside the vocabulary of %d tokens; ignored", int(key.size()),
                 key.data(), *value, v.n_tokens());
