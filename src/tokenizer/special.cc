@@ -35,60 +35,65 @@ int32_t SpecialMatcher::child(int32_t node, uint8_t byte) const {
   return -1;
 }
 
-std::vector<int32_t> SpecialMatcher::occurring(std::string_view text) const {
-  std::vector<int32_t> ids;
+std::vector<SpecialMatcher::Occurrence> SpecialMatcher::occurrences(std::string_view text) const {
+  std::vector<Occurrence> found;
   for (size_t start = 0; start < text.size(); ++start) {
     int32_t node = 0;
     for (size_t i = start; i < text.size(); ++i) {
       node = child(node, static_cast<uint8_t>(text[i]));
       if (node < 0) break;
-      if (nodes_[node].token != kNoToken) ids.push_back(nodes_[node].token);
+      if (nodes_[node].token != kNoToken) found.push_back({nodes_[node].token, start});
     }
   }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
+  std::stable_sort(found.begin(), found.end(), [](const Occurrence& a, const Occurrence& b) { return a.token < b.token; });
+  return found;
 }
 
 std::vector<Fragment> SpecialMatcher::partition(const Vocab& vocab, std::string_view text, bool parse_special) const {
   std::vector<Fragment> fragments;
   if (text.empty()) return fragments;
   fragments.push_back({kNoToken, 0, text.size()});
-  const std::vector<int32_t> present = occurring(text);
-  if (present.empty()) return fragments;
+  const std::vector<Occurrence> found = occurrences(text);
+  if (found.empty()) return fragments;
 
   std::vector<Fragment> next;
   for (const int32_t id : vocab.special_ids) {
     const uint16_t attr = vocab.attrs[id];
     if (!parse_special && (attr & (kAttrControl | kAttrUnknown))) continue;
-    if (!std::binary_search(present.begin(), present.end(), id)) continue;
-    const std::string_view token = vocab.tokens[id];
+    // This token's occurrences, in text order.
+    auto first = std::lower_bound(found.begin(), found.end(), id,
+                                  [](const Occurrence& o, int32_t token) { return o.token < token; });
+    auto last = first;
+    while (last != found.end() && last->token == id) ++last;
+    if (first == last) continue;
+
+    const size_t size = vocab.tokens[id].size();
     next.clear();
     for (const Fragment& f : fragments) {
       if (f.token != kNoToken) {
         next.push_back(f);
         continue;
       }
+      // The leftmost occurrences that fit in what remains of the fragment, one after another.
       size_t base = f.offset, length = f.length;
-      while (length > 0) {
-        const size_t match = text.substr(0, base + length).find(token, base);
-        if (match == std::string_view::npos) {
-          next.push_back({kNoToken, base, length});
-          break;
-        }
+      while (first != last && first->offset < base) ++first;
+      for (; length > 0 && first != last && first->offset + size <= base + length; ++first) {
+        if (first->offset < base) continue;  // overlaps the previous match
+        const size_t match = first->offset;
         size_t left = match - base;
         if (attr & kAttrLstrip) {
           while (left > 0 && c_space(text[base + left - 1])) --left;
         }
         if (left > 0) next.push_back({kNoToken, base, left});
-        next.push_back({id, match, token.size()});
-        size_t right = base + length - (match + token.size());
-        base = match + token.size();
+        next.push_back({id, match, size});
+        size_t right = base + length - (match + size);
+        base = match + size;
         if (attr & kAttrRstrip) {
           while (right > 0 && c_space(text[base])) ++base, --right;
         }
         length = right;
       }
+      if (length > 0) next.push_back({kNoToken, base, length});
     }
     std::swap(fragments, next);
   }

@@ -33,8 +33,13 @@ class SpecialMatcher {
     std::vector<std::pair<uint8_t, int32_t>> children;  // byte -> node
     int32_t token = kNoToken;
   };
+  struct Occurrence {
+    int32_t token;
+    size_t offset;
+  };
   int32_t child(int32_t node, uint8_t byte) const;
-  std::vector<int32_t> occurring(std::string_view text) const;  // sorted token ids
+  // Every (possibly overlapping) occurrence of every special token, sorted by token, then offset.
+  std::vector<Occurrence> occurrences(std::string_view text) const;
 
   std::vector<Node> nodes_;
 };

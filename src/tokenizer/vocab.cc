@@ -333,7 +333,11 @@ Result<Vocab> load_vocab(const gguf::File& file) {
   Vocab v;
   v.pre_name = std::string(file.get_string(kKeyPre).value_or(""));
   RF_RETURN_IF_ERROR(set_model(file, v));
-  if (std::optional<bool> b = file.get_bool("tokenizer.ggml.add_space_prefix")) v.add_space_prefix = *b;
+  // Only SPM tokenization adds the space, so only SPM decoding removes it (llama.cpp would also strip
+  // a leading space when decoding a BPE vocabulary that sets this key).
+  if (std::optional<bool> b = file.get_bool("tokenizer.ggml.add_space_prefix"); b && v.model == Vocab::Model::kSpm) {
+    v.add_space_prefix = *b;
+  }
   RF_RETURN_IF_ERROR(load_tokens(file, v));
   if (v.model == Vocab::Model::kBpe) RF_RETURN_IF_ERROR(load_merges(file, v));
 

@@ -27,7 +27,10 @@ std::vector<std::vector<int32_t>> read_expected_ids(const std::string& path) {
 
 std::string format_ids(const std::vector<int32_t>& ids) {
   std::string s;
-  for (const int32_t id : ids) s += " " + std::to_string(id);
+  for (const int32_t id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 

@@ -10,9 +10,15 @@
 namespace rf {
 namespace {
 
-std::string spm_normalized(std::string s) {
-  for (size_t pos; (pos = s.find("\xE2\x96\x81")) != std::string::npos;) s.replace(pos, 3, " ");
-  return s;
+std::string spm_normalized(std::string_view s) {
+  const std::string_view kSpace = "\xE2\x96\x81";
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const bool space = s.substr(i, kSpace.size()) == kSpace;
+    out += space ? ' ' : s[i];
+    i += space ? kSpace.size() : 1;
+  }
+  return out;
 }
 
 bool bytes_have_tokens(const Tokenizer& tok, std::string_view s) {
