@@ -28,6 +28,9 @@ namespace {
 constexpr int kMaxArrayDepth = 8;          // nested arrays deeper than this are hostile, not useful
 constexpr uint64_t kMaxKeyLength = 65536;  // keys are short dotted names
 constexpr uint64_t kMaxDimension = uint64_t{1} << 40;
+// Counts from the file are only bounded by its size; reserving more than this up front could
+// ask for several times the file's size in memory before a single entry is read.
+constexpr uint64_t kMaxReserve = 4096;
 
 // Size of one element of a fixed-size value type; 0 for strings and arrays.
 uint64_t scalar_size(ValueType t) {
@@ -215,18 +218,24 @@ class Parser {
       arr.data = bytes_.data() + pos_;
       pos_ += arr.count * elem;
     } else if (arr.type == ValueType::kString) {
-      arr.strings.resize(arr.count);
-      for (auto& s : arr.strings) RF_RETURN_IF_ERROR(read_string(s, "array string", remaining()));
+      // Reserved, not resized: untouched capacity costs no memory if the file turns out short.
+      arr.strings.reserve(arr.count);
+      for (uint64_t k = 0; k < arr.count; ++k) {
+        RF_RETURN_IF_ERROR(read_string(arr.strings.emplace_back(), "array string", remaining()));
+      }
     } else {
-      arr.arrays.resize(arr.count);
-      for (auto& a : arr.arrays) RF_RETURN_IF_ERROR(read_array(a, key, depth + 1));
+      // Grown as elements parse: sizing each level by its claimed count would let nested claims
+      // multiply (8 levels of "count = file size / 12" took 3 GB for a 64 MB file).
+      for (uint64_t k = 0; k < arr.count; ++k) {
+        RF_RETURN_IF_ERROR(read_array(arr.arrays.emplace_back(), key, depth + 1));
+      }
     }
     return {};
   }
 
   Status parse_metadata(uint64_t n_kv) {
     std::unordered_set<std::string_view> seen;
-    out_.kv_.reserve(n_kv);
+    out_.kv_.reserve(std::min<uint64_t>(n_kv, kMaxReserve));
     for (uint64_t k = 0; k < n_kv; ++k) {
       KeyValue kv;
       RF_RETURN_IF_ERROR(read_string(kv.key, "metadata key", kMaxKeyLength));
@@ -271,7 +280,7 @@ class Parser {
 
   Status parse_tensor_infos(uint64_t n_tensors) {
     std::unordered_set<std::string_view> seen;
-    out_.tensors_.reserve(n_tensors);
+    out_.tensors_.reserve(std::min<uint64_t>(n_tensors, kMaxReserve));
     for (uint64_t t = 0; t < n_tensors; ++t) {
       TensorInfo ti;
       RF_RETURN_IF_ERROR(read_string(ti.name, "tensor name", kMaxKeyLength));

@@ -4,12 +4,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -111,6 +113,34 @@ TEST(GgufCorpus, FuzzFindingsParseQuicklyWithoutCrashing) {
       }
     }
   }
+}
+
+// Eight nested arrays each claiming as many elements as the file could hold: the parser must not
+// size anything by those claims (it once took 3 GB and 6 s for a 64 MB file like this).
+TEST(GgufCorpus, NestedArrayClaimsCostNeitherMemoryNorTime) {
+  constexpr size_t kSize = 32u << 20;
+  std::vector<uint8_t> bytes(kSize, 0);
+  size_t pos = 0;
+  auto put = [&](const auto& v) {
+    std::memcpy(bytes.data() + pos, &v, sizeof v);
+    pos += sizeof v;
+  };
+  put(kMagic), put(uint32_t{3}), put(uint64_t{0}), put(uint64_t{1});
+  put(uint64_t{1}), put('a'), put(static_cast<uint32_t>(ValueType::kArray));
+  for (int level = 0; level < 9; ++level) {
+    put(static_cast<uint32_t>(ValueType::kArray));
+    put(static_cast<uint64_t>((kSize - pos) / 12 - 1));
+  }
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  const auto start = std::chrono::steady_clock::now();
+  auto f = File::parse(bytes);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kParseBudget);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "KiB of new peak memory";
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().message.find("nests arrays deeper"), std::string::npos) << f.error().message;
 }
 
 // Runs `argv` with output discarded; returns the wait status, killing it after 30 s.
