@@ -85,6 +85,7 @@ Status check_vocab(const Vocab& v) {
   }
   if (v.token_ids.size() != n) return make_error("the token map has %zu entries for %zu tokens", v.token_ids.size(), n);
   for (int32_t i = 0; i < v.n_tokens(); ++i) {
+    if (v.tokens[i].empty()) return make_error("token %d has no text", i);
     if (v.find(v.tokens[i]) != i) return make_error("the token map does not map token %d to its id", i);
   }
   auto valid_or_none = [&](int32_t id) { return id == kNoToken || v.valid_id(id); };
@@ -121,6 +122,10 @@ Result<Tokenizer> Tokenizer::from_gguf(const gguf::File& file) {
 
 Result<Tokenizer> Tokenizer::from_vocab(Vocab vocab) {
   RF_RETURN_IF_ERROR(check_vocab(vocab));
+  std::sort(vocab.eog_ids.begin(), vocab.eog_ids.end());
+  vocab.eog_ids.erase(std::unique(vocab.eog_ids.begin(), vocab.eog_ids.end()), vocab.eog_ids.end());
+  std::stable_sort(vocab.special_ids.begin(), vocab.special_ids.end(),
+                   [&](int32_t a, int32_t b) { return vocab.tokens[a].size() > vocab.tokens[b].size(); });
   return Tokenizer(std::move(vocab));
 }
 

@@ -22,7 +22,8 @@ namespace rf {
 class Tokenizer {
  public:
   static Result<Tokenizer> from_gguf(const gguf::File& file);
-  // From a vocabulary assembled by hand; its tables must agree (sizes, ids), or this returns an error.
+  // From a vocabulary assembled by hand; its tables must agree (sizes, ids, non-empty unique texts), or
+  // this returns an error. eog_ids and special_ids need not be sorted.
   static Result<Tokenizer> from_vocab(Vocab vocab);
 
   // llama.cpp's tokenize(text, add_special = add_bos, parse_special):
