@@ -19,12 +19,15 @@ struct MatrixView {
   uint64_t row_bytes = 0;
 };
 
-// y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens; x rows are `cols` long and y rows `rows` long,
-// both densely packed. Rows of W are split statically across the pool; a quantized row is
-// dequantized once into the thread's slice of `scratch` (n_threads * cols floats) and reused for
-// every token, so prefill reads each weight once per batch.
+// Bytes of activation scratch matmul needs for n_tokens rows of up to max_cols elements.
+uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols);
+
+// y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens; x rows are `cols` long and y rows `rows`
+// long, both densely packed. Activations are first converted (once) into the format the weight
+// type's kernel consumes, in `scratch`; then the kernel from the table runs over tiles of
+// (weight rows x tokens) spread across the pool.
 void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tokens, float* y,
-            std::span<float> scratch);
+            std::span<uint8_t> scratch);
 
 // Copies row r of W, dequantized, into out[cols] (embedding lookup).
 void matrix_row(const MatrixView& w, int64_t r, float* out);

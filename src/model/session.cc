@@ -37,7 +37,7 @@ Session::Session(const Model& model, ThreadPool& pool, const SessionParams& para
   attn_ = AlignedBuffer<float>(nb * c.q_dim());
   gate_ = AlignedBuffer<float>(nb * c.n_ff);
   up_ = AlignedBuffer<float>(nb * c.n_ff);
-  scratch_ = AlignedBuffer<float>(n_threads * max_cols);
+  act_ = AlignedBuffer<uint8_t>(cpu::matmul_scratch_bytes(params_.n_batch, static_cast<int64_t>(max_cols)));
   scores_ = AlignedBuffer<float>(n_threads * static_cast<size_t>(n_ctx));
   rope_ = AlignedBuffer<float>(static_cast<size_t>(n_ctx * c.n_rot));
   for (int64_t pos = 0; pos < n_ctx; ++pos) {
@@ -83,7 +83,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logi
   const ModelWeights& w = model_->weights();
   ThreadPool& pool = *pool_;
   const int64_t d = c.n_embd;
-  const std::span<float> scratch = scratch_.span();
+  const std::span<uint8_t> scratch = act_.span();
 
   for (int64_t t = 0; t < n; ++t) cpu::matrix_row(w.token_embd, tokens[t], x_.data() + t * d);
 

@@ -65,7 +65,7 @@ class Session {
   AlignedBuffer<float> attn_;     // (n_batch, q_dim) attention output
   AlignedBuffer<float> gate_;     // (n_batch, n_ff)
   AlignedBuffer<float> up_;       // (n_batch, n_ff)
-  AlignedBuffer<float> scratch_;  // (n_threads, max matmul cols) dequantized weight rows
+  AlignedBuffer<uint8_t> act_;    // (n_batch, max matmul cols) activations in the kernels' format
   AlignedBuffer<float> scores_;   // (n_threads, n_ctx) attention scores
   AlignedBuffer<float> rope_;     // (n_ctx, n_rot) cos/sin pairs per position
   AlignedBuffer<float> logits_;   // (n_ctx or 1, n_vocab)

@@ -1,0 +1,8 @@
+// legacy weight kernels for neon: not written yet; the table keeps the level below.
+#include "cpu/kernel_families.h"
+
+namespace rf::cpu {
+
+void fill_neon_legacy(KernelTable&) {}
+
+}  // namespace rf::cpu

@@ -1,0 +1,8 @@
+// legacy weight kernels for scalar: not written yet; the table keeps the level below.
+#include "cpu/kernel_families.h"
+
+namespace rf::cpu {
+
+void fill_scalar_legacy(KernelTable&) {}
+
+}  // namespace rf::cpu
