@@ -137,6 +137,7 @@ uint64_t act_row_bytes(ActFormat format, int64_t k) {
     case ActFormat::kF32: return n * sizeof(float);
     case ActFormat::kQ8: return n / 32 * sizeof(ActBlockQ8);
     case ActFormat::kQ8K: return n / kSuperBlockSize * sizeof(BlockQ8_K);
+    case ActFormat::kBF16: return n * sizeof(uint16_t);
   }
   return 0;
 }

@@ -26,6 +26,7 @@ enum class ActFormat {
   kF32,   // plain floats (f32/f16/bf16 weights)
   kQ8,    // ActBlockQ8 per 32 elements (q4_0, q4_1, q5_0, q5_1, q8_0 weights)
   kQ8K,   // BlockQ8_K per 256 elements (q4_K, q5_K, q6_K weights)
+  kBF16,  // bfloat16 bits, rounded to nearest even once (bf16 weights on CPUs with VDPBF16PS)
 };
 
 // 32 activations quantized to int8 with one float scale; `sum` = d * Σqs lets kernels fold a
