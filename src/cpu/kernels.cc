@@ -65,24 +65,28 @@ KernelTable build_table(Isa isa) {
   KernelTable t;
   fill_dequantize_floor<DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
                         DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K>(t);
+  fill_scalar_peak(t);
   fill_scalar_float(t);
   fill_scalar_legacy(t);
   fill_scalar_kquants(t);
 #if defined(__x86_64__)
   if (isa == Isa::kAvx2 || isa == Isa::kAvx512) {
-    fill_avx2_float(t);
+    fill_avx2_peak(t);
+  fill_avx2_float(t);
     fill_avx2_legacy(t);
     fill_avx2_kquants(t);
   }
   if (isa == Isa::kAvx512) {
-    fill_avx512_float(t);
+    fill_avx512_peak(t);
+  fill_avx512_float(t);
     fill_avx512_legacy(t);
     fill_avx512_kquants(t);
   }
 #endif
 #if defined(__aarch64__)
   if (isa == Isa::kNeon) {
-    fill_neon_float(t);
+    fill_neon_peak(t);
+  fill_neon_float(t);
     fill_neon_legacy(t);
     fill_neon_kquants(t);
   }

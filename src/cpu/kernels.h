@@ -61,9 +61,21 @@ struct GemmKernel {
   void (*gemm)(const GemmArgs& args) = nullptr;
 };
 
+// Loops that run one instruction kind flat out, for measuring this machine's compute roofs.
+// Each returns a value derived from its accumulators (so the work is not optimised away).
+struct PeakLoops {
+  float (*fp32_fma)(int64_t iterations) = nullptr;  // fp32 multiply-adds
+  float (*int8_dot)(int64_t iterations) = nullptr;  // u8 x s8 dot products (VNNI / SDOT)
+  float (*bf16_dot)(int64_t iterations) = nullptr;  // bf16 pair dot products; nullptr if absent
+  double fp32_ops_per_iteration = 0;                // multiply + add count as two operations
+  double int8_ops_per_iteration = 0;
+  double bf16_ops_per_iteration = 0;
+};
+
 struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm[32];  // indexed by DType id; gemm == nullptr: type not computable
+  PeakLoops peak;
 
   const GemmKernel& for_type(DType t) const { return gemm[static_cast<uint32_t>(t)]; }
 };

@@ -1,0 +1,41 @@
+// Roofline loops for the scalar level: plain C++ multiply-adds over independent accumulators.
+#include "cpu/kernel_families.h"
+
+namespace rf::cpu {
+namespace {
+
+constexpr int kChains = 8;
+
+float fp32_fma(int64_t iterations) {
+  float acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = static_cast<float>(c);
+  const float a = 0.999f;
+  const float b = 1e-3f;
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (float& x : acc) x = x * a + b;
+  }
+  float sum = 0;
+  for (const float x : acc) sum += x;
+  return sum;
+}
+
+float int8_dot(int64_t iterations) {
+  int32_t acc[kChains] = {};
+  volatile int8_t seed = 3;
+  const int8_t a = seed;
+  const auto b = static_cast<uint8_t>(seed + 2);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int32_t& x : acc) x += a * b + static_cast<int8_t>(a + 1) * b;
+  }
+  int64_t sum = 0;
+  for (const int32_t x : acc) sum += x;
+  return static_cast<float>(sum);
+}
+
+}  // namespace
+
+void fill_scalar_peak(KernelTable& t) {
+  t.peak = {fp32_fma, int8_dot, nullptr, kChains * 2.0, kChains * 4.0, 0.0};
+}
+
+}  // namespace rf::cpu
