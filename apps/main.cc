@@ -10,6 +10,7 @@ Command add_tokenize_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_logits_command(CLI::App& root);
 Command add_perplexity_command(CLI::App& root);
+Command add_bench_command(CLI::App& root);
 }  // namespace rf::app
 
 int main(int argc, char** argv) {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
 
   const Command commands[] = {
       add_hardware_command(root), add_tokenize_command(root), add_run_command(root),
-      add_logits_command(root),   add_perplexity_command(root),
+      add_logits_command(root),   add_perplexity_command(root), add_bench_command(root),
   };
   CLI11_PARSE(root, argc, argv);
 

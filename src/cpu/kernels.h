@@ -67,6 +67,7 @@ struct PeakLoops {
   float (*fp32_fma)(int64_t iterations) = nullptr;  // fp32 multiply-adds
   float (*int8_dot)(int64_t iterations) = nullptr;  // u8 x s8 dot products (VNNI / SDOT)
   float (*bf16_dot)(int64_t iterations) = nullptr;  // bf16 pair dot products; nullptr if absent
+  float (*stream_read)(const uint8_t* data, int64_t bytes) = nullptr;  // bytes: a multiple of 256
   double fp32_ops_per_iteration = 0;                // multiply + add count as two operations
   double int8_ops_per_iteration = 0;
   double bf16_ops_per_iteration = 0;
