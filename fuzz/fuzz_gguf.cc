@@ -109,6 +109,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     h += touch(kv.value.arr);
     sink = sink + h;
   }
+  // The typed lookups scan linearly, so only the first keys and tensors go through them.
+  for (size_t k = 0; k < f->metadata().size() && k < 64; ++k) {
+    const auto& kv = f->metadata()[k];
+    RF_CHECK(f->find(kv.key) == &kv.value);  // keys are unique
+    sink = sink + f->get_string(kv.key).has_value() + f->get_int(kv.key).has_value() +
+           f->get_float(kv.key).has_value() + f->get_bool(kv.key).has_value() + (f->get_array(kv.key) != nullptr);
+  }
+  for (size_t k = 0; k < f->tensors().size() && k < 64; ++k) {
+    RF_CHECK(f->find_tensor(f->tensors()[k].name) == &f->tensors()[k]);  // names are unique
+  }
   for (const auto& t : f->tensors()) {
     RF_CHECK(t.n_bytes == 0 || (t.data >= data && t.data + t.n_bytes <= data + size));
     uint64_t h = 0;
