@@ -61,7 +61,8 @@ class Writer {
   // Any array, nested ones included: one read from a File, or one assembled by hand (Array is a
   // plain view: point `data` at little-endian elements, fill `strings` or `arrays`).
   void add_array(std::string_view key, const Array& array);
-  // Any metadata value read from a File (copies key/value pairs between files).
+  // Any metadata value read from a File (copies key/value pairs between files). Bit-exact except
+  // that a scalar f32 signalling NaN comes back quiet (it passes through Value's double).
   void add_value(std::string_view key, const Value& value);
 
   // A tensor of `type` with shape `ne` (ne[0] innermost, 1 to 4 dims). The bytes are copied.
