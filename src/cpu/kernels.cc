@@ -69,18 +69,24 @@ KernelTable build_table(Isa isa) {
   fill_scalar_float(t);
   fill_scalar_legacy(t);
   fill_scalar_kquants(t);
+  fill_scalar_ops(t);
+  fill_scalar_attn(t);
 #if defined(__x86_64__)
   if (isa == Isa::kAvx2 || isa == Isa::kAvx512) {
     fill_avx2_peak(t);
   fill_avx2_float(t);
     fill_avx2_legacy(t);
     fill_avx2_kquants(t);
+    fill_avx2_ops(t);
+    fill_avx2_attn(t);
   }
   if (isa == Isa::kAvx512) {
     fill_avx512_peak(t);
   fill_avx512_float(t);
     fill_avx512_legacy(t);
     fill_avx512_kquants(t);
+    fill_avx512_ops(t);
+    fill_avx512_attn(t);
   }
 #endif
 #if defined(__aarch64__)
@@ -89,6 +95,8 @@ KernelTable build_table(Isa isa) {
   fill_neon_float(t);
     fill_neon_legacy(t);
     fill_neon_kquants(t);
+    fill_neon_ops(t);
+    fill_neon_attn(t);
   }
 #endif
   t.isa = isa;

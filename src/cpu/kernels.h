@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu/ops_kernels.h"
 #include "quant/types.h"
 
 namespace rf::cpu {
@@ -77,6 +78,7 @@ struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm[32];  // indexed by DType id; gemm == nullptr: type not computable
   PeakLoops peak;
+  OpsKernels ops;  // element-wise operators and attention
 
   const GemmKernel& for_type(DType t) const { return gemm[static_cast<uint32_t>(t)]; }
 };

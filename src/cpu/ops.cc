@@ -1,16 +1,21 @@
-// Portable implementations of the element-wise operators; written so compilers vectorise them.
+// The operator front: each call goes to the kernel table's level; rope tables and dot stay portable.
 #include "cpu/ops.h"
 
 #include <cmath>
 
+#include "cpu/kernels.h"
+
 namespace rf::cpu {
 
 void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps) {
-  double sum_sq = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
-  const auto scale = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
-  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+  kernels().ops.rms_norm(x, weight, out, n, eps);
 }
+
+void layer_norm(const float* x, const float* weight, const float* bias, float* out, int64_t n, float eps) {
+  kernels().ops.layer_norm(x, weight, bias, out, n, eps);
+}
+
+void rope(float* head, int64_t n_rot, const float* cos_sin, bool neox) { kernels().ops.rope(head, n_rot, cos_sin, neox); }
 
 void rope_cos_sin(float* cos_sin, int64_t pos, int64_t n_rot, float freq_base, float freq_scale) {
   const double p = static_cast<double>(pos) * freq_scale;
@@ -22,44 +27,13 @@ void rope_cos_sin(float* cos_sin, int64_t pos, int64_t n_rot, float freq_base, f
   }
 }
 
-void rope(float* head, int64_t n_rot, const float* cos_sin, bool neox) {
-  const int64_t half = n_rot / 2;
-  const int64_t stride = neox ? 1 : 2;      // distance between consecutive pairs
-  const int64_t partner = neox ? half : 1;  // distance from a pair's first to its second element
-  for (int64_t i = 0; i < half; ++i) {
-    float* a = head + i * stride;
-    float* b = a + partner;
-    const float c = cos_sin[2 * i];
-    const float s = cos_sin[2 * i + 1];
-    const float x0 = *a;
-    const float x1 = *b;
-    *a = x0 * c - x1 * s;
-    *b = x0 * s + x1 * c;
-  }
-}
+void softmax(float* x, int64_t n) { kernels().ops.softmax(x, n); }
 
-void softmax(float* x, int64_t n) {
-  float max_v = x[0];
-  for (int64_t i = 1; i < n; ++i) max_v = x[i] > max_v ? x[i] : max_v;
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max_v);
-    sum += x[i];
-  }
-  const auto inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
+void swiglu(float* gate, const float* up, int64_t n) { kernels().ops.swiglu(gate, up, n); }
 
-void swiglu(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void gelu(float* x, int64_t n) { kernels().ops.gelu(x, n); }
 
-void add(float* y, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
-}
+void add(float* y, const float* x, int64_t n) { kernels().ops.add(y, x, n); }
 
 float dot(const float* a, const float* b, int64_t n) {
   // Eight independent partial sums let the compiler keep a vector register busy without -ffast-math.
