@@ -34,7 +34,4 @@ void add(float* y, const float* x, int64_t n);
 // Plain dot product (portable; reference kernels and slow paths only).
 float dot(const float* a, const float* b, int64_t n);
 
-// y[i] += a * x[i].
-void axpy(float* y, float a, const float* x, int64_t n);
-
 }  // namespace rf::cpu

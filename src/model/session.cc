@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/timer.h"
+#include "cpu/attention.h"
 #include "cpu/matmul.h"
 #include "cpu/ops.h"
 
@@ -26,9 +27,8 @@ Session::Session(const Model& model, ThreadPool& pool, const SessionParams& para
   params_.n_ctx = n_ctx;
   params_.n_batch = std::min(params.n_batch, n_ctx);
   const auto nb = static_cast<size_t>(params_.n_batch);
-  const auto n_threads = static_cast<size_t>(pool.size());
   const auto max_cols = static_cast<size_t>(std::max({c.n_embd, c.q_dim(), c.n_ff}));
-  kv_ = KvCache(c.n_layer, n_ctx, c.kv_dim());
+  kv_ = KvCache(c.n_layer, n_ctx, c.n_head_kv, c.head_dim, params.k_type, params.v_type);
   x_ = AlignedBuffer<float>(nb * c.n_embd);
   xb_ = AlignedBuffer<float>(nb * std::max(c.n_embd, c.q_dim()));
   q_ = AlignedBuffer<float>(nb * c.q_dim());
@@ -38,7 +38,7 @@ Session::Session(const Model& model, ThreadPool& pool, const SessionParams& para
   gate_ = AlignedBuffer<float>(nb * c.n_ff);
   up_ = AlignedBuffer<float>(nb * c.n_ff);
   act_ = AlignedBuffer<uint8_t>(cpu::matmul_scratch_bytes(params_.n_batch, static_cast<int64_t>(max_cols)));
-  scores_ = AlignedBuffer<float>(n_threads * static_cast<size_t>(n_ctx));
+  attn_ws_ = cpu::AttentionWorkspace({c.n_head, c.n_head_kv, c.head_dim}, pool.size(), params_.n_batch, n_ctx);
   rope_ = AlignedBuffer<float>(static_cast<size_t>(n_ctx * c.n_rot));
   for (int64_t pos = 0; pos < n_ctx; ++pos) {
     cpu::rope_cos_sin(rope_.data() + pos * c.n_rot, pos, c.n_rot, c.rope_freq_base, c.rope_freq_scale);
@@ -106,9 +106,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logi
       const float* cs = rope_.data() + pos * c.n_rot;
       for (int64_t h = 0; h < c.n_head; ++h) cpu::rope(q + h * c.head_dim, c.n_rot, cs, c.rope_neox);
       for (int64_t h = 0; h < c.n_head_kv; ++h) cpu::rope(k + h * c.head_dim, c.n_rot, cs, c.rope_neox);
-      std::copy_n(k, c.kv_dim(), kv_.k(l, pos));
-      std::copy_n(v, c.kv_dim(), kv_.v(l, pos));
     }
+    kv_.store(l, n_past_, n, k_.data(), v_.data(), c.kv_dim());
     attention(l, n);
     cpu::matmul(pool, lw.wo, attn_.data(), n, xb_.data(), scratch);
     cpu::add(x_.data(), xb_.data(), n * d);
@@ -134,36 +133,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logi
 }
 
 void Session::attention(int64_t layer, int64_t n) {
-  const ModelConfig& c = model_->config();
-  const int64_t hd = c.head_dim;
-  const int64_t group = c.n_head / c.n_head_kv;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t n_ctx = kv_.n_ctx();
-  const int64_t first_pos = n_past_;
-  // Work items are (token, head) pairs; later tokens see more positions, so hand them out dynamically.
-  const auto body = [&](int64_t begin, int64_t end, int thread) {
-    float* scores = scores_.data() + thread * n_ctx;
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / c.n_head;
-      const int64_t h = item % c.n_head;
-      const int64_t kv_off = (h / group) * hd;
-      const int64_t n_pos = first_pos + t + 1;  // causal: positions 0..pos
-      const float* q = q_.data() + t * c.q_dim() + h * hd;
-      for (int64_t p = 0; p < n_pos; ++p) scores[p] = cpu::dot(q, kv_.k(layer, p) + kv_off, hd) * scale;
-      cpu::softmax(scores, n_pos);
-      float* out = attn_.data() + t * c.q_dim() + h * hd;
-      std::fill_n(out, hd, 0.0f);
-      for (int64_t p = 0; p < n_pos; ++p) cpu::axpy(out, scores[p], kv_.v(layer, p) + kv_off, hd);
-    }
-  };
-  // Dispatch costs more than tiny attention work (short contexts of small models).
-  constexpr int64_t kMinParallelWork = 1 << 14;
-  const int64_t work = n * c.n_head * (first_pos + n) * hd;
-  if (work < kMinParallelWork) {
-    body(0, n * c.n_head, 0);
-  } else {
-    pool_->parallel_for_dynamic(n * c.n_head, 1, body);
-  }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(model_->config().head_dim));
+  cpu::attention(*pool_, kv_.layer(layer), q_.data(), n, n_past_, scale, attn_.data(), attn_ws_);
 }
 
 std::span<const float> Session::logits(int64_t i) const {

@@ -16,6 +16,8 @@ struct SessionParams {
   int64_t n_ctx = 0;          // context length; 0 = min(trained context, 4096)
   int64_t n_batch = 64;       // tokens per forward chunk during prefill
   bool logits_all = false;    // keep logits for every evaluated token (perplexity, logit dumps)
+  cpu::KvFormat k_type = cpu::KvFormat::kF32;  // KV cache storage of keys and of values
+  cpu::KvFormat v_type = cpu::KvFormat::kF32;
 };
 
 struct SessionTimings {
@@ -66,7 +68,7 @@ class Session {
   AlignedBuffer<float> gate_;     // (n_batch, n_ff)
   AlignedBuffer<float> up_;       // (n_batch, n_ff)
   AlignedBuffer<uint8_t> act_;    // (n_batch, max matmul cols) activations in the kernels' format
-  AlignedBuffer<float> scores_;   // (n_threads, n_ctx) attention scores
+  cpu::AttentionWorkspace attn_ws_;  // per-thread attention scratch and split partial results
   AlignedBuffer<float> rope_;     // (n_ctx, n_rot) cos/sin pairs per position
   AlignedBuffer<float> logits_;   // (n_ctx or 1, n_vocab)
 };
