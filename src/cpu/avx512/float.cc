@@ -46,9 +46,10 @@ __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
   return _mm512_castps512_ps128(_mm512_permutexvar_ps(first_lanes, s));
 }
 
-// Writes the R x C tile of dot products: out[c * out_stride + r] = Σ acc[r][c].
+// Writes the R x C tile of dot products: out[c * out_stride + r] = Σ acc[r][c]. Inlined, so the
+// accumulators never need an address (GCC 12 would otherwise store them in every VDPBF16PS step).
 template <int R, int C>
-void store_tile(const __m512 (&acc)[R][C], float* out, int64_t out_stride) {
+__attribute__((always_inline)) inline void store_tile(const __m512 (&acc)[R][C], float* out, int64_t out_stride) {
   const __m512 zero = _mm512_setzero_ps();
   for (int c = 0; c < C; ++c) {
     float* o = out + c * out_stride;
@@ -95,8 +96,8 @@ void tile_fma(const GemmArgs& g, const uint8_t* w, const uint8_t* a, float* out)
   store_tile<R, C>(acc, out, g.out_stride);
 }
 
-// bf16 weights x bf16 activations: VDPBF16PS multiplies 32 pairs exactly and adds them, two per
-// f32 lane, into the accumulators.
+// bf16 weights x bf16 activations, R rows x C tokens as tile_fma: VDPBF16PS multiplies 32 pairs
+// exactly and adds them, two per f32 lane, into the accumulators.
 template <int R, int C>
 __attribute__((target("avx512bf16"))) void tile_bf16(const GemmArgs& g, const uint8_t* w, const uint8_t* a,
                                                      float* out) {
@@ -111,15 +112,22 @@ __attribute__((target("avx512bf16"))) void tile_bf16(const GemmArgs& g, const ui
   }
   const int64_t k = g.k;
   int64_t i = 0;
-  // All-ones in the main loop; the tail loads its k % 32 elements and zeros after them.
-  auto mask = ~__mmask32{0};
-  for (; i < k; i += kPairs) {
-    if (k - i < kPairs) mask = static_cast<__mmask32>((uint64_t{1} << (k - i)) - 1);
-    __m512bh wv[R];
-    for (int r = 0; r < R; ++r) wv[r] = (__m512bh)_mm512_maskz_loadu_epi16(mask, wr[r] + i);
+  for (; i + kPairs <= k; i += kPairs) {
+    __m512i wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_si512(wr[r] + i);
     for (int c = 0; c < C; ++c) {
-      const auto av = (__m512bh)_mm512_maskz_loadu_epi16(mask, ac[c] + i);
-      for (int r = 0; r < R; ++r) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv[r], av);
+      const __m512i av = _mm512_loadu_si512(ac[c] + i);
+      for (int r = 0; r < R; ++r) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], (__m512bh)wv[r], (__m512bh)av);
+    }
+  }
+  if (i < k) {
+    // The last k % 32 elements, zeros after them.
+    const auto mask = static_cast<__mmask32>((uint64_t{1} << (k - i)) - 1);
+    __m512i wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_maskz_loadu_epi16(mask, wr[r] + i);
+    for (int c = 0; c < C; ++c) {
+      const __m512i av = _mm512_maskz_loadu_epi16(mask, ac[c] + i);
+      for (int r = 0; r < R; ++r) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], (__m512bh)wv[r], (__m512bh)av);
     }
   }
   store_tile<R, C>(acc, out, g.out_stride);

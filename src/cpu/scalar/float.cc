@@ -17,23 +17,20 @@ float bits_to_float(uint32_t u) {
   return f;
 }
 
-// IEEE half -> f32, exact for every input, written with selects so loops over it vectorise.
-// Moves exponent and mantissa up 13 bits and rebiases the exponent (15 -> 127); inf/NaN get the
-// full f32 exponent; subnormals are rebuilt as (2^-14 + m * 2^-24) - 2^-14, which is exact.
+// IEEE half -> f32, exact for every input, branch-free (masks, not selects) so loops over it
+// vectorise. Moves exponent and mantissa up 13 bits and rebiases the exponent (15 -> 127); inf/NaN
+// get the full f32 exponent; subnormals are rebuilt as (2^-14 + m * 2^-24) - 2^-14, which is exact.
 float half_to_float(uint16_t h) {
   constexpr uint32_t kShiftedExp = 0x7c00u << 13;
   uint32_t u = static_cast<uint32_t>(h & 0x7fffu) << 13;
   const uint32_t exp = u & kShiftedExp;
-  u += (127u - 15u) << 23;
-  u += exp == kShiftedExp ? (128u - 16u) << 23 : 0u;
-  const bool subnormal = exp == 0;
-  u += subnormal ? 1u << 23 : 0u;
-  float f = bits_to_float(u);
-  f -= subnormal ? bits_to_float(113u << 23) : 0.0f;
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t inf_nan = 0u - static_cast<uint32_t>(exp == kShiftedExp);
+  const uint32_t subnormal = 0u - static_cast<uint32_t>(exp == 0);
+  u += ((127u - 15u) << 23) + (inf_nan & ((128u - 16u) << 23)) + (subnormal & (1u << 23));
+  const float f = bits_to_float(u) - bits_to_float(subnormal & (113u << 23));
   uint32_t v;
   std::memcpy(&v, &f, sizeof v);
-  return bits_to_float(v | sign);
+  return bits_to_float(v | (static_cast<uint32_t>(h & 0x8000u) << 16));
 }
 
 // bfloat16 is the top half of an f32.
