@@ -1,13 +1,15 @@
 // q4_K, q5_K and q6_K weight kernels for AVX-512 VNNI: q8_K activations, rows x tokens register tiles.
 //
-// Per 128 weights of one row and one token: two VPDPBUSD (unsigned quants x signed activations, 4
-// products per int32 lane, at most 4 * 63 * 128 < 2^15), VPACKSSDW (exact: both to int16), VPDPWSSD
-// with the sub-block scales as int16 (-> 16 int32 lanes). A super-block's int32 sum becomes f32 once,
-// times d_w * d_a. The q4_K/q5_K mins multiply the activation's bsums (VPMADDWD); q6_K's offset of -32
-// is folded the same way (-32 * scale * bsum) into the integer sum, as ggml does.
-// A tile holds R rows x T tokens of int32 sums: weights are unpacked once per tile and reused for T
-// tokens, activations reused for R rows. Prefill uses 2 x 8 tiles whose sums are reduced across lanes
-// to 4 per token before the f32 work; decode streams 4 rows per pass.
+// Integer core, per 64 weights of one sub-block pair and two tokens (or two sub-block pairs and one
+// token): two VPDPBUSD (unsigned quants x signed activations, 4 products per int32 lane, at most
+// 4 * 63 * 128 < 2^15), VPACKSSDW (exact: both to int16), VPDPWSSD with the sub-block scales as
+// int16. A super-block's int32 sum becomes f32 once, times d_w * d_a. The q4_K/q5_K mins multiply the
+// activation's bsums (VPMADDWD); q6_K's offset of -32 is folded the same way (-32 * scale * bsum)
+// into the integer sum, as ggml does.
+// Prefill: "wide" tiles of R = 4 rows x 8 tokens. Packing two tokens' sums into one register halves
+// the accumulators (16 for the tile) and leaves each token's sum in 2 lanes after one cross-lane
+// reduction per row, so the per-super-block f32 work is a handful of instructions per row.
+// Decode and token remainders: "narrow" tiles of R rows x T <= 4 tokens, one accumulator per pair.
 #include <immintrin.h>
 
 #include <cmath>
@@ -72,101 +74,98 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
 
 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
-// Narrow tiles (T <= 4) keep one 16-lane f32 accumulator per (row, token). Wide tiles (T = 8) first
-// sum each token's 16 int32 lanes down to 4, so a row needs two accumulators whose 128-bit lane j
-// holds token 4h + j: fewer f32 operations per token and registers for twice the tokens.
-template <int T>
-constexpr int kAccVecs = T == 8 ? 2 : T;
-
-// v[h], 128-bit lane j = the 16 int32 lanes of s[4h + j] summed to 4 (two rounds of lane shuffles).
-void reduce_tokens8(const __m512i (&s)[8], __m512i (&v)[2]) {
-  __m512i u[4];
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {  // lanes 0-1: token 2i, lanes 2-3: token 2i + 1
-    u[i] = _mm512_add_epi32(_mm512_shuffle_i64x2(s[2 * i], s[2 * i + 1], 0x44),
-                            _mm512_shuffle_i64x2(s[2 * i], s[2 * i + 1], 0xee));
-  }
-#pragma GCC unroll 2
-  for (int h = 0; h < 2; ++h) {
-    v[h] = _mm512_add_epi32(_mm512_shuffle_i64x2(u[2 * h], u[2 * h + 1], 0x88),
-                            _mm512_shuffle_i64x2(u[2 * h], u[2 * h + 1], 0xdd));
-  }
-}
-
-// The activation scales of 8 tokens' super-block b, as reduce_tokens8 lays tokens out: lane j of
-// da[h] (4 copies) = d of token 4h + j. `offsets` are the tokens' byte offsets from token 0.
-void token_scales8(const uint8_t* a0, __m256i offsets, int64_t b, __m512 (&da)[2]) {
-  const __m256 d8 = _mm256_i32gather_ps(reinterpret_cast<const float*>(a0 + b * sizeof(BlockQ8_K)), offsets, 1);
-  const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-  da[0] = _mm512_permutexvar_ps(spread, _mm512_castps256_ps512(d8));
-  da[1] = _mm512_permutexvar_ps(_mm512_add_epi32(spread, _mm512_set1_epi32(4)), _mm512_castps256_ps512(d8));
-}
-
-// Output of a tile: narrow accumulators summed over 16 lanes, wide ones over each 128-bit lane.
+// Output of a narrow tile: each accumulator's 16 lanes summed.
 template <int R, int T>
-void store_tile(const GemmArgs& g, int64_t r0, int64_t c0, const __m512 (&acc)[R][kAccVecs<T>]) {
-  for (int r = 0; r < R; ++r) {
-    if constexpr (T == 8) {
-      for (int h = 0; h < 2; ++h) {
-        alignas(64) float lanes[16];
-        _mm512_store_ps(lanes, acc[r][h]);
-        for (int j = 0; j < 4; ++j) {
-          g.out[(c0 + 4 * h + j) * g.out_stride + r0 + r] =
-              (lanes[4 * j] + lanes[4 * j + 1]) + (lanes[4 * j + 2] + lanes[4 * j + 3]);
-        }
-      }
-    } else {
-      for (int t = 0; t < T; ++t) g.out[(c0 + t) * g.out_stride + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
-    }
+void store_narrow(const GemmArgs& g, int64_t r0, int64_t c0, const __m512 (&acc)[R][T]) {
+  for (int t = 0; t < T; ++t) {
+    for (int r = 0; r < R; ++r) g.out[(c0 + t) * g.out_stride + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
   }
 }
 
-// Runs (R x T) tiles over the whole (n_rows x n_cols) problem. Tokens outer so a token group's
-// activations stay in L1 while the rows (whose weights the driver keeps in L2) stream by:
-// 2 x 8 tiles, then a remainder of 4 tokens as 2 x 4, then 1-3 tokens as 4 x 1-3 (decode: 4 x 1).
-template <template <int, int> class Tile>
+// Wide tiles keep token t of the 8 in lanes 2t and 2t + 1 of a row's accumulator ("token layout").
+
+// Output of a wide tile.
+template <int R>
+void store_wide(const GemmArgs& g, int64_t r0, int64_t c0, const __m512 (&acc)[R]) {
+  for (int r = 0; r < R; ++r) {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, acc[r]);
+    for (int t = 0; t < 8; ++t) g.out[(c0 + t) * g.out_stride + r0 + r] = lanes[2 * t] + lanes[2 * t + 1];
+  }
+}
+
+// Token-pair sums s[i] (tokens 2i, 2i + 1, each 128-bit lane = [2i, 2i, 2i + 1, 2i + 1]) summed over
+// their 4 lanes into the token layout: two rounds of 128-bit lane shuffles.
+__m512i reduce_pairs(const __m512i (&s)[4]) {
+  const __m512i u01 = _mm512_add_epi32(_mm512_shuffle_i64x2(s[0], s[1], 0x44), _mm512_shuffle_i64x2(s[0], s[1], 0xee));
+  const __m512i u23 = _mm512_add_epi32(_mm512_shuffle_i64x2(s[2], s[3], 0x44), _mm512_shuffle_i64x2(s[2], s[3], 0xee));
+  return _mm512_add_epi32(_mm512_shuffle_i64x2(u01, u23, 0x88), _mm512_shuffle_i64x2(u01, u23, 0xdd));
+}
+
+// The activation scales of 8 tokens' super-block b in the token layout. `offsets` are the tokens'
+// byte offsets from token 0 (gemm_tiles checks they fit 32 bits).
+__m512 token_scales8(const uint8_t* a0, __m256i offsets, int64_t b) {
+  const __m256 d8 = _mm256_i32gather_ps(reinterpret_cast<const float*>(a0 + b * sizeof(BlockQ8_K)), offsets, 1);
+  const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  return _mm512_permutexvar_ps(spread, _mm512_castps256_ps512(d8));
+}
+
+__m256i token_offsets(const GemmArgs& g) {
+  return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(g.a_stride)));
+}
+
+// Two tokens' 16 bsums side by side: [token t | token t + 1].
+__m512i bsums_pair(const BlockQ8_K& x, const BlockQ8_K& y) {
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+// Runs tiles over the whole (n_rows x n_cols) problem, tokens outer so a token group's activations
+// stay in L1 while the rows (whose weights the driver keeps in L2) stream by: wide 4 x 8 tiles, then
+// a remainder of 4 tokens as 2 x 4 narrow tiles, then 1-3 tokens as 4 x 1-3 (decode: 4 x 1).
+template <template <int> class Wide, template <int, int> class Narrow>
 void gemm_tiles(const GemmArgs& g) {
   // Wide tiles gather activation scales with 32-bit offsets (7 * a_stride, i.e. k < ~60M).
   const bool wide = g.a_stride <= (uint64_t{1} << 28);
   int64_t c0 = 0;
-  const auto rows2 = [&](auto two, auto one) {
-    int64_t r0 = 0;
-    for (; r0 + 2 <= g.n_rows; r0 += 2) two(r0);
-    if (r0 < g.n_rows) one(r0);
-  };
   for (; wide && c0 + 8 <= g.n_cols; c0 += 8) {
-    rows2([&](int64_t r0) { Tile<2, 8>::run(g, r0, c0); }, [&](int64_t r0) { Tile<1, 8>::run(g, r0, c0); });
-  }
-  for (; c0 + 4 <= g.n_cols; c0 += 4) {
-    rows2([&](int64_t r0) { Tile<2, 4>::run(g, r0, c0); }, [&](int64_t r0) { Tile<1, 4>::run(g, r0, c0); });
-  }
-  const auto rows4 = [&](auto four, auto one) {
     int64_t r0 = 0;
-    for (; r0 + 4 <= g.n_rows; r0 += 4) four(r0);
+    for (; r0 + 4 <= g.n_rows; r0 += 4) Wide<4>::run(g, r0, c0);
+    for (; r0 < g.n_rows; ++r0) Wide<1>::run(g, r0, c0);
+  }
+  const auto rows = [&](int step, auto tile, auto one) {
+    int64_t r0 = 0;
+    for (; r0 + step <= g.n_rows; r0 += step) tile(r0);
     for (; r0 < g.n_rows; ++r0) one(r0);
   };
+  for (; c0 + 4 <= g.n_cols; c0 += 4) {
+    rows(2, [&](int64_t r0) { Narrow<2, 4>::run(g, r0, c0); }, [&](int64_t r0) { Narrow<1, 4>::run(g, r0, c0); });
+  }
   switch (g.n_cols - c0) {
     case 0: return;
     case 1:
-      rows4([&](int64_t r0) { Tile<4, 1>::run(g, r0, c0); }, [&](int64_t r0) { Tile<1, 1>::run(g, r0, c0); });
+      rows(4, [&](int64_t r0) { Narrow<4, 1>::run(g, r0, c0); }, [&](int64_t r0) { Narrow<1, 1>::run(g, r0, c0); });
       return;
     case 2:
-      rows4([&](int64_t r0) { Tile<4, 2>::run(g, r0, c0); }, [&](int64_t r0) { Tile<1, 2>::run(g, r0, c0); });
+      rows(4, [&](int64_t r0) { Narrow<4, 2>::run(g, r0, c0); }, [&](int64_t r0) { Narrow<1, 2>::run(g, r0, c0); });
       return;
     default:
-      rows4([&](int64_t r0) { Tile<4, 3>::run(g, r0, c0); }, [&](int64_t r0) { Tile<1, 3>::run(g, r0, c0); });
+      rows(4, [&](int64_t r0) { Narrow<4, 3>::run(g, r0, c0); }, [&](int64_t r0) { Narrow<1, 3>::run(g, r0, c0); });
       return;
   }
 }
 
 // ---- q4_K and q5_K ------------------------------------------------------------------------
 
-// Scales and mins of one q4_K/q5_K super-block, as int16: `sc` = the 8 scales in every 128-bit lane
-// (for VPSHUFB), `mins8` = the 8 mins in every 128-bit lane, `mins` = each min twice (one per bsum).
+// Scales and mins of one q4_K/q5_K super-block as int16: `sc` = the 8 scales in every 128-bit lane
+// (for VPSHUFB); `mins` = each min twice (one per bsum of 16, narrow tiles); `mins_lo` / `mins_hi` =
+// [m0..m3, m0..m3] / [m4..m7, m4..m7] in every 128-bit lane (wide tiles).
 struct ScalesMins {
   __m512i sc;
-  __m512i mins8;
   __m256i mins;
+  __m512i mins_lo;
+  __m512i mins_hi;
 };
 
 ScalesMins unpack_scales_mins(const uint8_t* scales) {
@@ -180,12 +179,20 @@ ScalesMins unpack_scales_mins(const uint8_t* scales) {
   const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0f) | ((u[1] >> 6) & 0x03030303) << 4;
   const __m128i sc8 = _mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo));
   const __m128i m8 = _mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo));
-  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sc8)), _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(m8)),
-          _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8))};
+  const __m128i m16 = _mm_cvtepu8_epi16(m8);
+  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sc8)), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)),
+          _mm512_broadcast_i32x4(_mm_unpacklo_epi64(m16, m16)), _mm512_broadcast_i32x4(_mm_unpackhi_epi64(m16, m16))};
 }
 
-// VPSHUFB control for the scales of sub-blocks 4q .. 4q + 3 in the layout VPACKSSDW leaves their sums
-// in (see K4): 128-bit lanes 0-1 = [4q x4, 4q + 2 x4], lanes 2-3 = [4q + 1 x4, 4q + 3 x4] (int16).
+// VPSHUFB control spreading scale 2p over the low 256 bits and 2p + 1 over the high 256 bits.
+__m512i scale_pair_control(int p) {
+  const auto lo = static_cast<int16_t>((4 * p + 1) << 8 | 4 * p);
+  const auto hi = static_cast<int16_t>((4 * p + 3) << 8 | (4 * p + 2));
+  return _mm512_inserti64x4(_mm512_set1_epi16(lo), _mm256_set1_epi16(hi), 1);
+}
+
+// VPSHUFB control for the scales of sub-blocks 4q .. 4q + 3 in the layout VPACKSSDW leaves the sums
+// of pairs p = 2q, 2q + 1 in: 128-bit lanes 0-1 = [4q x4, 4q + 2 x4], lanes 2-3 = [4q + 1 x4, 4q + 3 x4].
 __m512i scale_quad_control(int q) {
   const auto pair = [](int lo, int hi) {
     const auto idx = [](int s) { return static_cast<int16_t>((2 * s + 1) << 8 | 2 * s); };  // bytes of int16 s
@@ -195,21 +202,21 @@ __m512i scale_quad_control(int q) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(pair(4 * q, 4 * q + 2)), pair(4 * q + 1, 4 * q + 3), 1);
 }
 
-// The 8 sub-block sums (adjacent bsums added) of tokens 4h .. 4h + 3 as int16, 128-bit lane j =
-// token 4h + j, the layout of reduce_tokens8.
-void sub_block_sums8(const BlockQ8_K* const (&a)[8], int64_t b, __m512i (&sums)[2]) {
+// Sub-block sums (adjacent bsums added) of 8 tokens, as int16 for VPMADDWD against mins_lo / mins_hi:
+// 128-bit lane L of lo = [sums 0-3 of token 2L, sums 0-3 of token 2L + 1], hi likewise for sums 4-7,
+// so the products land in the token layout.
+void sub_block_sums8(const BlockQ8_K* const (&a)[8], int64_t b, __m512i& lo, __m512i& hi) {
   const __m512i ones = _mm512_set1_epi16(1);
-  const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-  const auto pair = [&](int t) {  // tokens t, t + 1: 8 int32 each
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t + 1][b].bsums));
-    return _mm512_madd_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), ones);
-  };
+  __m512i z[2];
 #pragma GCC unroll 2
-  for (int h = 0; h < 2; ++h) {
-    // VPACKSSDW interleaves 64-bit halves of tokens 4h / 4h + 2 and 4h + 1 / 4h + 3; VPERMQ sorts them.
-    sums[h] = _mm512_permutexvar_epi64(order, _mm512_packs_epi32(pair(4 * h), pair(4 * h + 2)));
+  for (int i = 0; i < 2; ++i) {
+    // VPACKSSDW of [t, t + 2] and [t + 1, t + 3] (t = 4i): lanes [t 0-3, t+1 0-3], [t 4-7, t+1 4-7], ...
+    const __m512i x = _mm512_madd_epi16(bsums_pair(a[4 * i][b], a[4 * i + 2][b]), ones);
+    const __m512i y = _mm512_madd_epi16(bsums_pair(a[4 * i + 1][b], a[4 * i + 3][b]), ones);
+    z[i] = _mm512_packs_epi32(x, y);
   }
+  lo = _mm512_shuffle_i64x2(z[0], z[1], 0x88);
+  hi = _mm512_shuffle_i64x2(z[0], z[1], 0xdd);
 }
 
 template <bool kQ5>
@@ -230,40 +237,98 @@ struct K4 {
     return _mm512_ternarylogic_epi32(q, _mm512_rolv_epi64(qh, rot), _mm512_set1_epi8(0x10), 0xf8);  // q | (x & bit4)
   }
 
+  static __m512i high_bits(const Block& x) {
+    if constexpr (kQ5) {
+      return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh)));
+    } else {
+      return _mm512_setzero_si512();
+    }
+  }
+
+  template <int R>
+  struct Wide {
+    static void run(const GemmArgs& g, int64_t r0, int64_t c0) {
+      const int64_t nb = g.k / kSuperBlockSize;
+      const Block* w[R];
+      const BlockQ8_K* a[8];
+      for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const Block*>(g.w + (r0 + r) * g.w_stride);
+      for (int t = 0; t < 8; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+      const __m256i offsets = token_offsets(g);
+      __m512 acc[R];
+      for (auto& v : acc) v = _mm512_setzero_ps();
+      for (int64_t b = 0; b < nb; ++b) {
+        ScalesMins sm[R];
+        __m512i qh[R];
+        __m512i sumi[R][4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
+          sm[r] = unpack_scales_mins(w[r][b].scales);
+          qh[r] = high_bits(w[r][b]);
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) sumi[r][i] = _mm512_setzero_si512();
+        }
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          __m512i q[R], s[R];
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) {
+            q[r] = quants(w[r][b], qh[r], p);
+            s[r] = _mm512_shuffle_epi8(sm[r].sc, scale_pair_control(p));
+          }
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) {
+            const __m512i a0 = _mm512_loadu_si512(a[2 * i][b].qs + 64 * p);
+            const __m512i a1 = _mm512_loadu_si512(a[2 * i + 1][b].qs + 64 * p);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) {
+              const __m512i x0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[r], a0);
+              const __m512i x1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[r], a1);
+              sumi[r][i] = _mm512_dpwssd_epi32(sumi[r][i], _mm512_packs_epi32(x0, x1), s[r]);
+            }
+          }
+        }
+        const __m512 da = token_scales8(g.a + c0 * g.a_stride, offsets, b);
+        __m512i bs_lo, bs_hi;
+        sub_block_sums8(a, b, bs_lo, bs_hi);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          const __m512i m = _mm512_dpwssd_epi32(_mm512_madd_epi16(bs_lo, sm[r].mins_lo), bs_hi, sm[r].mins_hi);
+          const __m512 x = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_set1_ps(half_to_float(w[r][b].dmin)),
+                                            _mm512_mul_ps(_mm512_cvtepi32_ps(reduce_pairs(sumi[r])),
+                                                          _mm512_set1_ps(half_to_float(w[r][b].d))));
+          acc[r] = _mm512_fmadd_ps(x, da, acc[r]);
+        }
+      }
+      store_wide<R>(g, r0, c0, acc);
+    }
+  };
+
   template <int R, int T>
-  struct Tile {
+  struct Narrow {
     static void run(const GemmArgs& g, int64_t r0, int64_t c0) {
       const int64_t nb = g.k / kSuperBlockSize;
       const Block* w[R];
       const BlockQ8_K* a[T];
       for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const Block*>(g.w + (r0 + r) * g.w_stride);
       for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
-      const __m256i a_offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                                   _mm256_set1_epi32(static_cast<int>(g.a_stride)));
-
-      __m512 acc[R][kAccVecs<T>];
+      __m512 acc[R][T];
       for (auto& row : acc) {
         for (auto& v : row) v = _mm512_setzero_ps();
       }
       for (int64_t b = 0; b < nb; ++b) {
         ScalesMins sm[R];
         __m512i qh[R];
+        __m512i sumi[R][T];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
           sm[r] = unpack_scales_mins(w[r][b].scales);
-          qh[r] = _mm512_setzero_si512();
-          if constexpr (kQ5) qh[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r][b].qh)));
-        }
-        __m512i sumi[R][T];
+          qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
           for (int t = 0; t < T; ++t) sumi[r][t] = _mm512_setzero_si512();
         }
-        // Two rounds of two 64-weight groups p = 2q, 2q + 1 (sub-blocks 4q .. 4q + 3). VPDPBUSD sums 4
-        // products per int32 lane (at most 4 * 31 * 128 < 2^15), VPACKSSDW packs both groups' lanes to
-        // int16 exactly, VPDPWSSD multiplies them by the sub-block scales: 3 multiplies per 128 weights.
+        // Two rounds of the pairs p = 2q, 2q + 1 (sub-blocks 4q .. 4q + 3) packed together.
 #pragma GCC unroll 2
         for (int q = 0; q < 2; ++q) {
           __m512i w0[R], w1[R], s[R];
@@ -273,7 +338,7 @@ struct K4 {
             w1[r] = quants(w[r][b], qh[r], 2 * q + 1);
             s[r] = _mm512_shuffle_epi8(sm[r].sc, scale_quad_control(q));
           }
-#pragma GCC unroll 8
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
             const __m512i a0 = _mm512_loadu_si512(a[t][b].qs + 128 * q);
             const __m512i a1 = _mm512_loadu_si512(a[t][b].qs + 128 * q + 64);
@@ -285,148 +350,184 @@ struct K4 {
             }
           }
         }
-        if constexpr (T == 8) {
-          __m512 da[2];
-          __m512i bs[2];
-          token_scales8(g.a + c0 * g.a_stride, a_offsets, b, da);
-          sub_block_sums8(a, b, bs);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+          const float da = a[t][b].d;
+          const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums));
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            __m512i v[2];
-            reduce_tokens8(sumi[r], v);
-            const __m512 d = _mm512_set1_ps(half_to_float(w[r][b].d));
-            const __m512 dmin = _mm512_set1_ps(half_to_float(w[r][b].dmin));
-#pragma GCC unroll 2
-            for (int h = 0; h < 2; ++h) {
-              const __m512 m = _mm512_cvtepi32_ps(_mm512_madd_epi16(bs[h], sm[r].mins8));
-              const __m512 x = _mm512_fnmadd_ps(m, dmin, _mm512_mul_ps(_mm512_cvtepi32_ps(v[h]), d));
-              acc[r][h] = _mm512_fmadd_ps(x, da[h], acc[r][h]);
-            }
-          }
-        } else {
-#pragma GCC unroll 4
-          for (int t = 0; t < T; ++t) {
-            const float da = a[t][b].d;
-            const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums));
-#pragma GCC unroll 4
-            for (int r = 0; r < R; ++r) {
-              const __m512i summ = _mm512_zextsi256_si512(_mm256_madd_epi16(bsums, sm[r].mins));
-              const float d = half_to_float(w[r][b].d) * da;
-              const float dmin = half_to_float(w[r][b].dmin) * da;
-              acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r][t]), _mm512_set1_ps(d), acc[r][t]);
-              acc[r][t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_set1_ps(dmin), acc[r][t]);
-            }
+            const __m512i summ = _mm512_zextsi256_si512(_mm256_madd_epi16(bsums, sm[r].mins));
+            const float d = half_to_float(w[r][b].d) * da;
+            const float dmin = half_to_float(w[r][b].dmin) * da;
+            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r][t]), _mm512_set1_ps(d), acc[r][t]);
+            acc[r][t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_set1_ps(dmin), acc[r][t]);
           }
         }
       }
-      store_tile<R, T>(g, r0, c0, acc);
+      store_narrow<R, T>(g, r0, c0, acc);
     }
   };
 };
 
-template <int R, int T>
-using Q4KTile = K4<false>::Tile<R, T>;
-template <int R, int T>
-using Q5KTile = K4<true>::Tile<R, T>;
-
 // ---- q6_K ---------------------------------------------------------------------------------
 
-// VPERMW indices for the scales of half h's sub-blocks (16 weights each) in the layout VPACKSSDW
-// leaves their sums in: 128-bit lane n = [8h + n x4, 8h + 4 + n x4] (int16).
-__m512i q6_scale_index(int h) {
-  constexpr int64_t kRep = 0x0001000100010001LL;  // an int16 value repeated 4 times
-  const auto lane = [&](int n) { return std::pair<int64_t, int64_t>{(8 * h + n) * kRep, (8 * h + 4 + n) * kRep}; };
-  const auto [l0, h0] = lane(0);
-  const auto [l1, h1] = lane(1);
-  const auto [l2, h2] = lane(2);
-  const auto [l3, h3] = lane(3);
-  return _mm512_set_epi64(h3, l3, h2, l2, h1, l1, h0, l0);
-}
-
-template <int R, int T>
-struct Q6KTile {
-  static void run(const GemmArgs& g, int64_t r0, int64_t c0) {
-    const int64_t nb = g.k / kSuperBlockSize;
-    const BlockQ6_K* w[R];
-    const BlockQ8_K* a[T];
-    for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const BlockQ6_K*>(g.w + (r0 + r) * g.w_stride);
-    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
-    const __m256i a_offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                                 _mm256_set1_epi32(static_cast<int>(g.a_stride)));
+struct Q6 {
+  // The 64 quants (6-bit, unsigned) of weights 64i .. 64i + 63 (i = 2h + u: half h, groups 2u and
+  // 2u + 1): low nibbles from ql (u = 0) or their high nibbles (u = 1), top two bits of group g from
+  // bits 2g, 2g + 1 of qh moved to bits 4, 5 by 64-bit shifts.
+  static __m512i quants(const BlockQ6_K& x, int h, int u) {
+    const __m512i ql = _mm512_loadu_si512(x.ql + 64 * h);
+    const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h)));
     const __m512i low4 = _mm512_set1_epi8(0x0f);
-    const __m512i bits45 = _mm512_set1_epi8(0x30);
-    // Top two bits of group g (0..3) sit at bits 2g, 2g+1 of qh; move them to bits 4, 5.
-    const __m512i hi_shift_01 = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);  // left: g = 0 | g = 1
-    const __m512i hi_shift_23 = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);  // right: g = 2 | g = 3
+    const __m512i lo = u == 0 ? _mm512_and_si512(ql, low4) : _mm512_and_si512(_mm512_srli_epi16(ql, 4), low4);
+    const __m512i hi = u == 0 ? _mm512_sllv_epi64(qh, _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4))   // g = 0 | 1
+                              : _mm512_srlv_epi64(qh, _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0));  // g = 2 | 3
+    return _mm512_ternarylogic_epi32(lo, hi, _mm512_set1_epi8(0x30), 0xf8);  // lo | (hi & 0x30)
+  }
 
-    __m512 acc[R][kAccVecs<T>];
-    for (auto& row : acc) {
-      for (auto& v : row) v = _mm512_setzero_ps();
-    }
-    for (int64_t b = 0; b < nb; ++b) {
-      __m512i sc[R];
-      __m512i offset[R];  // -32 * scale as int16, for the bsums
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks) + 64 * 3, _MM_HINT_T0);
-        const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales)));
-        sc[r] = _mm512_castsi256_si512(s16);
-        offset[r] = _mm512_zextsi256_si512(_mm256_mullo_epi16(s16, _mm256_set1_epi16(-32)));
-      }
-      __m512i sumi[R][T];
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512i bsums = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums)));
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) sumi[r][t] = _mm512_madd_epi16(bsums, offset[r]);
-      }
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        __m512i ql[R], qh[R];
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          ql[r] = _mm512_loadu_si512(w[r][b].ql + 64 * h);
-          qh[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r][b].qh + 32 * h)));
-        }
-        // Weights 128h .. 128h + 63 (u = 0: groups 0, 1) and 128h + 64 .. 128h + 127 (u = 1: groups 2,
-        // 3), 6-bit unsigned. VPDPBUSD sums 4 products per int32 lane (at most 4 * 63 * 128 < 2^15),
-        // VPACKSSDW packs both to int16 exactly, VPDPWSSD multiplies by the sub-block scales.
-        __m512i q0[R], q1[R], s[R];
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          q0[r] = _mm512_ternarylogic_epi32(_mm512_and_si512(ql[r], low4), _mm512_sllv_epi64(qh[r], hi_shift_01),
-                                            bits45, 0xf8);
-          q1[r] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql[r], 4), low4),
-                                            _mm512_srlv_epi64(qh[r], hi_shift_23), bits45, 0xf8);
-          s[r] = _mm512_permutexvar_epi16(q6_scale_index(h), sc[r]);
-        }
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) {
-          const __m512i a0 = _mm512_loadu_si512(a[t][b].qs + 128 * h);
-          const __m512i a1 = _mm512_loadu_si512(a[t][b].qs + 128 * h + 64);
+  // The 16 scales as int16 (low 256 bits) and -32 * scale (per bsum of 16, both halves).
+  static void scales(const BlockQ6_K& x, __m512i& sc, __m512i& offset) {
+    const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+    const __m256i off = _mm256_mullo_epi16(s16, _mm256_set1_epi16(-32));
+    sc = _mm512_castsi256_si512(s16);
+    offset = _mm512_inserti64x4(_mm512_castsi256_si512(off), off, 1);
+  }
+
+  // VPERMW indices putting scale 4i + n into every int16 of 128-bit lane n (sub-blocks of 16 of
+  // weights 64i ..), for sums of two tokens packed by VPACKSSDW.
+  static __m512i lane_index(int i) {
+    constexpr int64_t kRep = 0x0001000100010001LL;  // an int16 value repeated 4 times
+    const __m512i lane = _mm512_set_epi64(3 * kRep, 3 * kRep, 2 * kRep, 2 * kRep, kRep, kRep, 0, 0);
+    return _mm512_add_epi16(lane, _mm512_set1_epi16(static_cast<int16_t>(4 * i)));
+  }
+
+  // VPERMW indices for half h's sub-block scales in the layout VPACKSSDW leaves one token's sums of
+  // weights 128h .. + 63 and 128h + 64 .. + 127 in: 128-bit lane n = [8h + n x4, 8h + 4 + n x4].
+  static __m512i half_index(int h) {
+    constexpr int64_t kRep = 0x0001000100010001LL;
+    const auto lo = [&](int n) { return (8 * h + n) * kRep; };
+    const auto hi = [&](int n) { return (8 * h + 4 + n) * kRep; };
+    return _mm512_set_epi64(hi(3), lo(3), hi(2), lo(2), hi(1), lo(1), hi(0), lo(0));
+  }
+
+  template <int R>
+  struct Wide {
+    static void run(const GemmArgs& g, int64_t r0, int64_t c0) {
+      const int64_t nb = g.k / kSuperBlockSize;
+      const BlockQ6_K* w[R];
+      const BlockQ8_K* a[8];
+      for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const BlockQ6_K*>(g.w + (r0 + r) * g.w_stride);
+      for (int t = 0; t < 8; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+      const __m256i offsets = token_offsets(g);
+      // VPERMD from [token 2i: 8 lanes | token 2i + 1: 8 lanes] to the token-pair layout.
+      const __m512i pair_order = _mm512_setr_epi32(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+      __m512 acc[R];
+      for (auto& v : acc) v = _mm512_setzero_ps();
+      for (int64_t b = 0; b < nb; ++b) {
+        __m512i sc[R];
+        __m512i sumi[R][4];
+        {
+          __m512i offset[R];
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            const __m512i x0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q0[r], a0);
-            const __m512i x1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q1[r], a1);
-            sumi[r][t] = _mm512_dpwssd_epi32(sumi[r][t], _mm512_packs_epi32(x0, x1), s[r]);
+            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks) + 64 * 3, _MM_HINT_T0);
+            scales(w[r][b], sc[r], offset[r]);
+          }
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) {
+            const __m512i bs = bsums_pair(a[2 * i][b], a[2 * i + 1][b]);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) {
+              sumi[r][i] = _mm512_permutexvar_epi32(pair_order, _mm512_madd_epi16(bs, offset[r]));
+            }
           }
         }
-      }
-      if constexpr (T == 8) {
-        __m512 da[2];
-        token_scales8(g.a + c0 * g.a_stride, a_offsets, b, da);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {  // weights 64j .. 64j + 63: half j / 2, groups 2 (j % 2) ..
+          __m512i q[R], s[R];
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) {
+            q[r] = quants(w[r][b], j / 2, j % 2);
+            s[r] = _mm512_permutexvar_epi16(lane_index(j), sc[r]);
+          }
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) {
+            const __m512i a0 = _mm512_loadu_si512(a[2 * i][b].qs + 64 * j);
+            const __m512i a1 = _mm512_loadu_si512(a[2 * i + 1][b].qs + 64 * j);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) {
+              const __m512i x0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[r], a0);
+              const __m512i x1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[r], a1);
+              sumi[r][i] = _mm512_dpwssd_epi32(sumi[r][i], _mm512_packs_epi32(x0, x1), s[r]);
+            }
+          }
+        }
+        const __m512 da = token_scales8(g.a + c0 * g.a_stride, offsets, b);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          __m512i v[2];
-          reduce_tokens8(sumi[r], v);
-          const __m512 d = _mm512_set1_ps(half_to_float(w[r][b].d));
-#pragma GCC unroll 2
-          for (int h = 0; h < 2; ++h) {
-            acc[r][h] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(v[h]), d), da[h], acc[r][h]);
+          const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(reduce_pairs(sumi[r])),
+                                         _mm512_set1_ps(half_to_float(w[r][b].d)));
+          acc[r] = _mm512_fmadd_ps(x, da, acc[r]);
+        }
+      }
+      store_wide<R>(g, r0, c0, acc);
+    }
+  };
+
+  template <int R, int T>
+  struct Narrow {
+    static void run(const GemmArgs& g, int64_t r0, int64_t c0) {
+      const int64_t nb = g.k / kSuperBlockSize;
+      const BlockQ6_K* w[R];
+      const BlockQ8_K* a[T];
+      for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const BlockQ6_K*>(g.w + (r0 + r) * g.w_stride);
+      for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+      __m512 acc[R][T];
+      for (auto& row : acc) {
+        for (auto& v : row) v = _mm512_setzero_ps();
+      }
+      for (int64_t b = 0; b < nb; ++b) {
+        __m512i sc[R];
+        __m512i sumi[R][T];
+        {
+          __m512i offset[R];
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) {
+            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks) + 64 * 3, _MM_HINT_T0);
+            scales(w[r][b], sc[r], offset[r]);
+          }
+#pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) {
+            const __m512i bs =
+                _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums)));
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) sumi[r][t] = _mm512_madd_epi16(bs, offset[r]);  // bs: upper half 0
           }
         }
-      } else {
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          // Weights 128h .. + 63 and 128h + 64 .. + 127 of one token packed together.
+          __m512i q0[R], q1[R], s[R];
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) {
+            q0[r] = quants(w[r][b], h, 0);
+            q1[r] = quants(w[r][b], h, 1);
+            s[r] = _mm512_permutexvar_epi16(half_index(h), sc[r]);
+          }
+#pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) {
+            const __m512i a0 = _mm512_loadu_si512(a[t][b].qs + 128 * h);
+            const __m512i a1 = _mm512_loadu_si512(a[t][b].qs + 128 * h + 64);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) {
+              const __m512i x0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q0[r], a0);
+              const __m512i x1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q1[r], a1);
+              sumi[r][t] = _mm512_dpwssd_epi32(sumi[r][t], _mm512_packs_epi32(x0, x1), s[r]);
+            }
+          }
+        }
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
           const float da = a[t][b].d;
@@ -437,14 +538,14 @@ struct Q6KTile {
           }
         }
       }
+      store_narrow<R, T>(g, r0, c0, acc);
     }
-    store_tile<R, T>(g, r0, c0, acc);
-  }
+  };
 };
 
-void gemm_q4_K(const GemmArgs& g) { gemm_tiles<Q4KTile>(g); }
-void gemm_q5_K(const GemmArgs& g) { gemm_tiles<Q5KTile>(g); }
-void gemm_q6_K(const GemmArgs& g) { gemm_tiles<Q6KTile>(g); }
+void gemm_q4_K(const GemmArgs& g) { gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(g); }
+void gemm_q5_K(const GemmArgs& g) { gemm_tiles<K4<true>::Wide, K4<true>::Narrow>(g); }
+void gemm_q6_K(const GemmArgs& g) { gemm_tiles<Q6::Wide, Q6::Narrow>(g); }
 
 }  // namespace
 
