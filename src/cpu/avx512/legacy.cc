@@ -22,23 +22,23 @@ namespace {
 
 // Byte layout of each weight type; kQh/kMin < 0: absent. kOffset: what cw subtracts per unit dw.
 struct Q4_0 {
-  static constexpr int kBytes = 18, kQs = 2, kQh = -1, kMin = -1, kOffset = 8;
+  [[maybe_unused]] static constexpr int kBytes = 18, kQs = 2, kQh = -1, kMin = -1, kOffset = 8;
   static constexpr bool kNibbles = true;
 };
 struct Q4_1 {
-  static constexpr int kBytes = 20, kQs = 4, kQh = -1, kMin = 2, kOffset = 0;
+  [[maybe_unused]] static constexpr int kBytes = 20, kQs = 4, kQh = -1, kMin = 2, kOffset = 0;
   static constexpr bool kNibbles = true;
 };
 struct Q5_0 {
-  static constexpr int kBytes = 22, kQs = 6, kQh = 2, kMin = -1, kOffset = 16;
+  [[maybe_unused]] static constexpr int kBytes = 22, kQs = 6, kQh = 2, kMin = -1, kOffset = 16;
   static constexpr bool kNibbles = true;
 };
 struct Q5_1 {
-  static constexpr int kBytes = 24, kQs = 8, kQh = 4, kMin = 2, kOffset = 0;
+  [[maybe_unused]] static constexpr int kBytes = 24, kQs = 8, kQh = 4, kMin = 2, kOffset = 0;
   static constexpr bool kNibbles = true;
 };
 struct Q8_0 {
-  static constexpr int kBytes = 34, kQs = 2, kQh = -1, kMin = -1, kOffset = 128;
+  [[maybe_unused]] static constexpr int kBytes = 34, kQs = 2, kQh = -1, kMin = -1, kOffset = 128;
   static constexpr bool kNibbles = false;
 };
 static_assert(sizeof(BlockQ4_0) == Q4_0::kBytes && sizeof(BlockQ4_1) == Q4_1::kBytes);
