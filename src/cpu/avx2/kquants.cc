@@ -21,7 +21,7 @@ namespace rf::cpu {
 namespace {
 
 // Super-blocks ahead to prefetch on each weight row.
-constexpr int kPrefetchBlocks = 4;
+constexpr int kPrefetchBlocks = 8;
 
 // ---- q8_K activations ----------------------------------------------------------------------
 
@@ -95,6 +95,13 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
 // ---- shared tile plumbing -----------------------------------------------------------------
 
 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+// Every cache line a weight block ahead may touch (blocks are 144-210 bytes at any alignment).
+template <class Block>
+void prefetch_block(const Block* p) {
+  const auto* c = reinterpret_cast<const char*>(p);
+  for (size_t off = 0; off < sizeof(Block) + 63; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+}
 
 template <int R, int T>
 void store_tile(const GemmArgs& g, int64_t r0, int64_t c0, const __m256 (&acc)[R][T]) {
@@ -189,7 +196,7 @@ struct K4 {
         ScalesMins sm[R];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
+          prefetch_block(w[r] + b + kPrefetchBlocks);
           sm[r] = unpack_scales_mins(w[r][b].scales);
         }
         __m256i sumi[R][T];
@@ -270,8 +277,7 @@ struct Q6KTile {
       __m256i sumi[R][T];
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks) + 64 * 3, _MM_HINT_T0);
+        prefetch_block(w[r] + b + kPrefetchBlocks);
         const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales)));
         const __m256i offset = _mm256_mullo_epi16(s16, _mm256_set1_epi16(-32));  // -32 * scale per bsum
 #pragma GCC unroll 4

@@ -26,7 +26,7 @@ namespace {
 
 // Super-blocks ahead to prefetch on each weight row (the hardware prefetcher covers most of it;
 // this keeps several rows' streams primed).
-constexpr int kPrefetchBlocks = 4;
+constexpr int kPrefetchBlocks = 8;
 
 // ---- q8_K activations ----------------------------------------------------------------------
 
@@ -73,6 +73,13 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
 // ---- shared tile plumbing -----------------------------------------------------------------
 
 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+// Every cache line a weight block ahead may touch (blocks are 144-210 bytes at any alignment).
+template <class Block>
+void prefetch_block(const Block* p) {
+  const auto* c = reinterpret_cast<const char*>(p);
+  for (size_t off = 0; off < sizeof(Block) + 63; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+}
 
 // Output of a narrow tile: each accumulator's 16 lanes summed.
 template <int R, int T>
@@ -262,7 +269,7 @@ struct K4 {
         __m512i sumi[R][4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
+          prefetch_block(w[r] + b + kPrefetchBlocks);
           sm[r] = unpack_scales_mins(w[r][b].scales);
           qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
@@ -322,7 +329,7 @@ struct K4 {
         __m512i sumi[R][T];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
+          prefetch_block(w[r] + b + kPrefetchBlocks);
           sm[r] = unpack_scales_mins(w[r][b].scales);
           qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
@@ -430,8 +437,7 @@ struct Q6 {
           __m512i offset[R];
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks) + 64 * 3, _MM_HINT_T0);
+            prefetch_block(w[r] + b + kPrefetchBlocks);
             scales(w[r][b], sc[r], offset[r]);
           }
 #pragma GCC unroll 4
@@ -494,8 +500,7 @@ struct Q6 {
           __m512i offset[R];
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(w[r] + b + kPrefetchBlocks) + 64 * 3, _MM_HINT_T0);
+            prefetch_block(w[r] + b + kPrefetchBlocks);
             scales(w[r][b], sc[r], offset[r]);
           }
 #pragma GCC unroll 4

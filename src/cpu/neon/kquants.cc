@@ -20,7 +20,7 @@ namespace rf::cpu {
 namespace {
 
 // Super-blocks ahead to prefetch on each weight row.
-constexpr int kPrefetchBlocks = 4;
+constexpr int kPrefetchBlocks = 8;
 
 // ---- q8_K activations ----------------------------------------------------------------------
 
@@ -64,6 +64,13 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
 }
 
 // ---- shared tile plumbing -----------------------------------------------------------------
+
+// Every cache line a weight block ahead may touch (blocks are 144-210 bytes at any alignment).
+template <class Block>
+void prefetch_block(const Block* p) {
+  const auto* c = reinterpret_cast<const char*>(p);
+  for (size_t off = 0; off < sizeof(Block) + 63; off += 64) __builtin_prefetch(c + off);
+}
 
 float half_to_float(uint16_t h) {
   float16_t f;
@@ -167,7 +174,7 @@ struct K4 {
         ScalesMins sm[R];
         #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          __builtin_prefetch(w[r] + b + kPrefetchBlocks);
+          prefetch_block(w[r] + b + kPrefetchBlocks);
           sm[r] = unpack_scales_mins(w[r][b].scales);
         }
         int32x4_t sumi[R][T];
@@ -256,8 +263,7 @@ struct Q6KTile {
       int32x4_t sumi[R][T];
       #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        __builtin_prefetch(w[r] + b + kPrefetchBlocks);
-        __builtin_prefetch(reinterpret_cast<const uint8_t*>(w[r] + b + kPrefetchBlocks) + 64 * 3);
+        prefetch_block(w[r] + b + kPrefetchBlocks);
         #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) sumi[r][t] = zero;
       }
