@@ -35,10 +35,11 @@ ScratchLayout scratch_layout(int64_t rows, int64_t head_dim) {
   const auto r = static_cast<uint64_t>(rows);
   const auto dim = static_cast<uint64_t>(padded_dim(head_dim));
   const uint64_t blocks = dim / kKvBlock;
-  const uint64_t tile = kKvTile;
+  const uint64_t step = kKvStep;
+  const uint64_t lanes = kKvTile;
   return {whole_lines(r * dim), whole_lines(r * dim / 4), whole_lines(r * blocks), whole_lines(r * blocks),
-          whole_lines(r * dim), whole_lines(r * tile), whole_lines(tile * dim), whole_lines(r), whole_lines(r),
-          whole_lines(r * tile)};
+          whole_lines(r * dim), whole_lines(r * step), whole_lines(step * dim), whole_lines(r), whole_lines(r),
+          whole_lines(r * lanes)};
 }
 
 // Merges the per-range partial results of KV head h: out = Σ_s e^(m_s - M) o_s / Σ_s e^(m_s - M) l_s.

@@ -22,6 +22,8 @@ enum class KvFormat : uint8_t {
 // (fp16 d, int8 qs[32]) as ggml's BlockQ8_0, the last block zero-padded.
 constexpr int64_t kKvTile = 16;
 constexpr int64_t kKvBlock = 32;  // features per q8_0 block
+// Positions per kernel step (two panels): one softmax update and one pass over the value rows each.
+constexpr int64_t kKvStep = 32;
 
 // Per-thread scratch of one attention call for up to n_rows query rows; dim = head_dim rounded up
 // to kKvBlock. All pointers 64-byte aligned.
@@ -31,8 +33,8 @@ struct AttentionScratch {
   float* q8_d = nullptr;      // [n_rows][n_blocks] their scales
   int32_t* q8_sum = nullptr;  // [n_rows][n_blocks] 128 * sum of each block's q8 (unsigned-key dot products)
   float* o = nullptr;         // [n_rows][dim] output accumulators
-  float* p = nullptr;         // [n_rows][kKvTile] scores, then probabilities, of one tile
-  float* v = nullptr;         // [kKvTile][dim] value rows widened to f32 (q8_0 values, odd head_dim)
+  float* p = nullptr;         // [n_rows][kKvStep] scores, then probabilities, of one step
+  float* v = nullptr;         // [kKvStep][dim] value rows widened to f32
   float* m = nullptr;         // [n_rows] running maximum score
   float* c = nullptr;         // [n_rows] rescale factor of the current tile
   float* l = nullptr;         // [n_rows][kKvTile] running sums of exp(score - max), per lane

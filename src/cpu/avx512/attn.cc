@@ -1,8 +1,9 @@
-// Tiled attention with online softmax for AVX-512: one vector = one 16-position key tile.
+// Tiled attention with online softmax for AVX-512: one vector = one 16-position key panel.
 //
-// Per tile: scores of every query row (f32 keys: FMAs with broadcast query features; q8_0 keys:
-// VPDPBUSD of unsigned keys with int8 queries), mask, online-softmax update, then P.V with value
-// rows (f32 straight from the cache, q8_0 widened once per tile into scratch).
+// Per step of 32 positions: scores of every query row (f32 keys: FMAs with broadcast query
+// features; q8_0 keys: VPDPBUSD of unsigned keys with int8 queries), mask, online-softmax update,
+// then P.V over value rows (f32 loaded, q8_0 widened in registers) into register tiles of
+// rows x 16-float chunks.
 #include <immintrin.h>
 
 #include <cmath>
@@ -18,8 +19,6 @@ namespace {
 constexpr int64_t kLanes = 16;
 static_assert(kLanes == kKvTile);
 constexpr int kScoreRows = 8;  // query rows per score pass (accumulators)
-constexpr int kPvRows = 4;     // query rows x value chunks per P.V pass: 4 x 4 accumulators
-constexpr int kPvChunks = 4;
 
 struct Dims {
   int64_t hd;      // head_dim
@@ -69,7 +68,7 @@ void scores_f32(const float* q, const Dims& dm, const float* panel, float* p) {
     const __m512 k = _mm512_loadu_ps(panel + d * kLanes);
     for (int i = 0; i < R; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(q[i * dm.dim + d]), k, acc[i]);
   }
-  for (int i = 0; i < R; ++i) _mm512_store_ps(p + i * kLanes, acc[i]);
+  for (int i = 0; i < R; ++i) _mm512_store_ps(p + i * kKvStep, acc[i]);
 }
 
 // As scores_f32 for a q8_0 panel: keys flipped to unsigned (k + 128) for VPDPBUSD, the 128 * Σq
@@ -100,7 +99,7 @@ void scores_q8(const AttentionScratch& s, int64_t r0, const Dims& dm, const uint
       acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), w, acc[i]);
     }
   }
-  for (int i = 0; i < R; ++i) _mm512_store_ps(p + i * kLanes, acc[i]);
+  for (int i = 0; i < R; ++i) _mm512_store_ps(p + i * kKvStep, acc[i]);
 }
 
 template <class F>
@@ -108,10 +107,11 @@ void for_row_groups(int64_t n_rows, int64_t group_rows, F&& f) {
   for (int64_t r0 = 0; r0 < n_rows; r0 += group_rows) f(r0, n_rows - r0 < group_rows ? n_rows - r0 : group_rows);
 }
 
-void scores(const AttentionArgs& a, const Dims& dm, const uint8_t* panel) {
+// Scores of one panel into lanes [lane0, lane0 + 16) of each row's step.
+void scores(const AttentionArgs& a, const Dims& dm, const uint8_t* panel, int64_t lane0) {
   const AttentionScratch& s = a.scratch;
   for_row_groups(a.n_rows, kScoreRows, [&](int64_t r0, int64_t rows) {
-    float* p = s.p + r0 * kLanes;
+    float* p = s.p + r0 * kKvStep + lane0;
     if (a.k_format == KvFormat::kQ8_0) {
       switch (rows) {
         case 1: return scores_q8<1>(s, r0, dm, panel, p);
@@ -142,14 +142,17 @@ void scores(const AttentionArgs& a, const Dims& dm, const uint8_t* panel) {
 // Masks positions a row may not see, raises each row's running max, and turns scores into
 // exp(score - max) with the factor c = exp(old max - new max) that rescales what came before.
 // Rows that have seen nothing keep max = -inf; their exp(NaN) and exp(-inf) come out 0.
-void online_softmax(const AttentionArgs& a, int64_t tile_pos, int64_t n_valid) {
+void online_softmax(const AttentionArgs& a, int64_t step_pos, int64_t n_valid) {
   const AttentionScratch& s = a.scratch;
+  const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
   for (int64_t r = 0; r < a.n_rows; ++r) {
-    const int64_t visible = min64(n_valid, a.pos0 + r / a.group - tile_pos + 1);
-    float* p = s.p + r * kLanes;
-    const __m512 x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), lanes_below(visible), _mm512_load_ps(p));
-    _mm512_store_ps(p, x);
-    s.c[r] = _mm512_reduce_max_ps(x);
+    const int64_t visible = min64(n_valid, a.pos0 + r / a.group - step_pos + 1);
+    float* p = s.p + r * kKvStep;
+    const __m512 x0 = _mm512_mask_mov_ps(minus_inf, lanes_below(visible), _mm512_load_ps(p));
+    const __m512 x1 = _mm512_mask_mov_ps(minus_inf, lanes_below(visible - kLanes), _mm512_load_ps(p + kLanes));
+    _mm512_store_ps(p, x0);
+    _mm512_store_ps(p + kLanes, x1);
+    s.c[r] = _mm512_reduce_max_ps(_mm512_max_ps(x0, x1));
   }
   for (int64_t r = 0; r < a.n_rows; r += kLanes) {
     const __mmask16 m = lanes_below(a.n_rows - r);
@@ -159,29 +162,73 @@ void online_softmax(const AttentionArgs& a, int64_t tile_pos, int64_t n_valid) {
     _mm512_mask_storeu_ps(s.m + r, m, new_max);
   }
   for (int64_t r = 0; r < a.n_rows; ++r) {
-    float* p = s.p + r * kLanes;
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_load_ps(p), _mm512_set1_ps(s.m[r])));
-    _mm512_store_ps(p, e);
+    float* p = s.p + r * kKvStep;
+    const __m512 max = _mm512_set1_ps(s.m[r]);
+    const __m512 e0 = exp16(_mm512_sub_ps(_mm512_load_ps(p), max));
+    const __m512 e1 = exp16(_mm512_sub_ps(_mm512_load_ps(p + kLanes), max));
+    _mm512_store_ps(p, e0);
+    _mm512_store_ps(p + kLanes, e1);
     float* l = s.l + r * kLanes;
-    _mm512_store_ps(l, _mm512_fmadd_ps(_mm512_load_ps(l), _mm512_set1_ps(s.c[r]), e));
+    _mm512_store_ps(l, _mm512_fmadd_ps(_mm512_load_ps(l), _mm512_set1_ps(s.c[r]), _mm512_add_ps(e0, e1)));
   }
 }
 
-// o[i] = o[i] * c[i] + Σ_j p[i][j] v[j] over value chunks [c0, c0 + C), rows i < R.
-template <int R, int C>
-void pv_tile(const float* p, const float* c, float* o, int64_t dim, const float* v, int64_t v_stride,
-             int64_t n_valid, int64_t c0) {
+// Value rows read as f32 chunks of 16 features: chunks [c0, c0 + C) of position t's row; kTail:
+// the last of them is partial and loaded masked (masked loads of streamed memory are several times
+// slower, so full chunks never use them).
+struct F32Values {
+  // P.V passes of 4 rows x 4 chunks read whole rows: 2 half-row passes over streamed rows run at half the speed.
+  static constexpr int kRows = 4;
+  static constexpr int kChunks = 4;
+  const uint8_t* rows;
+  uint64_t stride;
+  int64_t hd;
+  template <int C, bool kTail>
+  void load(int64_t t, int64_t c0, __m512 (&v)[C]) const {
+    const auto* row = reinterpret_cast<const float*>(rows + static_cast<uint64_t>(t) * stride) + c0 * kLanes;
+    for (int j = 0; j < C; ++j) {
+      v[j] = kTail && j == C - 1 ? _mm512_maskz_loadu_ps(first_lanes(hd - (c0 + j) * kLanes), row + j * kLanes)
+                                 : _mm512_loadu_ps(row + j * kLanes);
+    }
+  }
+};
+
+// q8_0 value rows widened on the fly (rows are whole blocks, so no chunk is partial). The C <= 2
+// chunks lie in one block: block c0 / 2, from half c0 % 2 (passes of 2 start at even chunks).
+struct Q8Values {
+  // 8 rows x 2 chunks: each block is widened once for 8 rows; the rows are short (34 bytes per block).
+  static constexpr int kRows = 8;
+  static constexpr int kChunks = 2;
+  const uint8_t* rows;
+  uint64_t stride;
+  template <int C, bool kTail>
+  void load(int64_t t, int64_t c0, __m512 (&v)[C]) const {
+    const uint8_t* block = rows + static_cast<uint64_t>(t) * stride + (c0 / 2) * (2 + kKvBlock);
+    uint16_t d16;
+    std::memcpy(&d16, block, sizeof d16);
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(d16));
+    for (int j = 0; j < C; ++j) {
+      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + (c0 % 2 + j) * kLanes));
+      v[j] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), d);
+    }
+  }
+};
+
+// o[i] = o[i] * c[i] + Σ_t p[i][t] v[t] over value chunks [c0, c0 + C), rows i < R: R x C
+// accumulators, each value vector loaded (or widened) once and used R times.
+template <int R, int C, bool kTail, class Values>
+void pv_pass(const float* p, const float* c, float* o, int64_t dim, const Values& values, int64_t n_valid, int64_t c0) {
   __m512 acc[R][C];
   for (int i = 0; i < R; ++i) {
     const __m512 ci = _mm512_set1_ps(c[i]);
     for (int j = 0; j < C; ++j) acc[i][j] = _mm512_mul_ps(_mm512_load_ps(o + i * dim + (c0 + j) * kLanes), ci);
   }
   for (int64_t t = 0; t < n_valid; ++t) {
-    __m512 vv[C];
-    for (int j = 0; j < C; ++j) vv[j] = _mm512_loadu_ps(v + t * v_stride + (c0 + j) * kLanes);
+    __m512 v[C];
+    values.template load<C, kTail>(t, c0, v);
     for (int i = 0; i < R; ++i) {
-      const __m512 pi = _mm512_set1_ps(p[i * kLanes + t]);
-      for (int j = 0; j < C; ++j) acc[i][j] = _mm512_fmadd_ps(pi, vv[j], acc[i][j]);
+      const __m512 pi = _mm512_set1_ps(p[i * kKvStep + t]);
+      for (int j = 0; j < C; ++j) acc[i][j] = _mm512_fmadd_ps(pi, v[j], acc[i][j]);
     }
   }
   for (int i = 0; i < R; ++i) {
@@ -189,66 +236,32 @@ void pv_tile(const float* p, const float* c, float* o, int64_t dim, const float*
   }
 }
 
-template <int R>
-void pv_rows(const float* p, const float* c, float* o, const Dims& dm, const float* v, int64_t v_stride,
-             int64_t n_valid) {
-  for (int64_t c0 = 0; c0 < dm.chunks; c0 += kPvChunks) {
-    switch (dm.chunks - c0) {
-      case 1: pv_tile<R, 1>(p, c, o, dm.dim, v, v_stride, n_valid, c0); break;
-      case 2: pv_tile<R, 2>(p, c, o, dm.dim, v, v_stride, n_valid, c0); break;
-      case 3: pv_tile<R, 3>(p, c, o, dm.dim, v, v_stride, n_valid, c0); break;
-      default: pv_tile<R, 4>(p, c, o, dm.dim, v, v_stride, n_valid, c0); break;
-    }
-  }
+template <int R, class Values>
+void pv_rows(const float* p, const float* c, float* o, const Dims& dm, const Values& values, int64_t n_valid) {
+  constexpr int kC = Values::kChunks;
+  const int64_t full = dm.hd / kLanes;  // chunks without a partial tail
+  int64_t c0 = 0;
+  for (; c0 + kC <= full; c0 += kC) pv_pass<R, kC, false>(p, c, o, dm.dim, values, n_valid, c0);
+  for (; c0 < full; ++c0) pv_pass<R, 1, false>(p, c, o, dm.dim, values, n_valid, c0);
+  if (c0 < dm.chunks) pv_pass<R, 1, true>(p, c, o, dm.dim, values, n_valid, c0);
 }
 
-// Value rows of positions tile_pos .. + n_valid as f32 with a stride of whole 16-float chunks:
-// f32 rows straight from the cache when head_dim allows, else widened into scratch.
-const float* value_rows(const AttentionArgs& a, const Dims& dm, int64_t tile_pos, int64_t n_valid, int64_t& stride) {
-  const uint8_t* row0 = a.v + static_cast<uint64_t>(tile_pos) * a.v_row_bytes;
-  if (a.v_format == KvFormat::kF32 && dm.hd % kLanes == 0) {
-    stride = dm.hd;
-    return reinterpret_cast<const float*>(row0);
-  }
-  float* out = a.scratch.v;
-  stride = dm.dim;
-  for (int64_t t = 0; t < n_valid; ++t) {
-    const uint8_t* row = row0 + static_cast<uint64_t>(t) * a.v_row_bytes;
-    float* dst = out + t * dm.dim;
-    if (a.v_format == KvFormat::kF32) {
-      const auto* src = reinterpret_cast<const float*>(row);
-      for (int64_t i = 0; i < dm.dim; i += kLanes) {
-        _mm512_store_ps(dst + i, _mm512_maskz_loadu_ps(lanes_below(dm.hd - i), src + i));
-      }
-      continue;
-    }
-    for (int64_t b = 0; b < dm.blocks; ++b) {
-      const uint8_t* block = row + b * (2 + kKvBlock);  // fp16 d, then 32 int8
-      uint16_t d16;
-      std::memcpy(&d16, block, sizeof d16);
-      const __m512 d = _mm512_set1_ps(_cvtsh_ss(d16));
-      const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
-      const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + kLanes));
-      _mm512_store_ps(dst + b * kKvBlock, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d));
-      _mm512_store_ps(dst + b * kKvBlock + kLanes, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), d));
-    }
-  }
-  return out;
-}
-
-void accumulate_values(const AttentionArgs& a, const Dims& dm, int64_t tile_pos, int64_t n_valid) {
+template <class Values>
+void accumulate_values(const AttentionArgs& a, const Dims& dm, const Values& values, int64_t n_valid) {
   const AttentionScratch& s = a.scratch;
-  int64_t stride = 0;
-  const float* v = value_rows(a, dm, tile_pos, n_valid, stride);
-  for_row_groups(a.n_rows, kPvRows, [&](int64_t r0, int64_t rows) {
-    const float* p = s.p + r0 * kLanes;
+  for_row_groups(a.n_rows, Values::kRows, [&](int64_t r0, int64_t rows) {
+    const float* p = s.p + r0 * kKvStep;
     const float* c = s.c + r0;
     float* o = s.o + r0 * dm.dim;
     switch (rows) {
-      case 1: return pv_rows<1>(p, c, o, dm, v, stride, n_valid);
-      case 2: return pv_rows<2>(p, c, o, dm, v, stride, n_valid);
-      case 3: return pv_rows<3>(p, c, o, dm, v, stride, n_valid);
-      default: return pv_rows<4>(p, c, o, dm, v, stride, n_valid);
+      case 1: return pv_rows<1>(p, c, o, dm, values, n_valid);
+      case 2: return pv_rows<2>(p, c, o, dm, values, n_valid);
+      case 3: return pv_rows<3>(p, c, o, dm, values, n_valid);
+      case 4: return pv_rows<4>(p, c, o, dm, values, n_valid);
+      case 5: return pv_rows<Values::kRows < 5 ? 4 : 5>(p, c, o, dm, values, n_valid);
+      case 6: return pv_rows<Values::kRows < 6 ? 4 : 6>(p, c, o, dm, values, n_valid);
+      case 7: return pv_rows<Values::kRows < 7 ? 4 : 7>(p, c, o, dm, values, n_valid);
+      default: return pv_rows<Values::kRows>(p, c, o, dm, values, n_valid);
     }
   });
 }
@@ -269,6 +282,22 @@ void write_output(const AttentionArgs& a, const Dims& dm) {
   }
 }
 
+// Software prefetch of the key panels and value rows kPrefetchSteps ahead, for caches streamed
+// from DRAM.
+constexpr int64_t kPrefetchSteps = 2;
+
+void prefetch_step(const AttentionArgs& a, int64_t pos) {
+  const int64_t ahead = pos + kPrefetchSteps * kKvStep;
+  if (ahead >= a.kv_end) return;
+  const int64_t n = min64(kKvStep, a.kv_end - ahead);
+  const uint8_t* panel = a.k + static_cast<uint64_t>(ahead / kLanes) * a.k_panel_bytes;
+  const uint64_t panel_bytes = a.k_panel_bytes * static_cast<uint64_t>((n + kLanes - 1) / kLanes);
+  for (uint64_t off = 0; off < panel_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(panel + off), _MM_HINT_T0);
+  const uint8_t* rows = a.v + static_cast<uint64_t>(ahead) * a.v_row_bytes;
+  const uint64_t row_bytes = a.v_row_bytes * static_cast<uint64_t>(n);
+  for (uint64_t off = 0; off < row_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(rows + off), _MM_HINT_T0);
+}
+
 void attention(const AttentionArgs& a) {
   const int64_t dim = (a.head_dim + kKvBlock - 1) / kKvBlock * kKvBlock;
   const Dims dm{a.head_dim, dim, dim / kKvBlock, (a.head_dim + kLanes - 1) / kLanes};
@@ -277,11 +306,19 @@ void attention(const AttentionArgs& a) {
   std::memset(s.o, 0, static_cast<size_t>(a.n_rows * dim) * sizeof(float));
   std::memset(s.l, 0, static_cast<size_t>(a.n_rows * kLanes) * sizeof(float));
   for (int64_t r = 0; r < a.n_rows; ++r) s.m[r] = -INFINITY;
-  for (int64_t tile_pos = a.kv_begin; tile_pos < a.kv_end; tile_pos += kLanes) {
-    const int64_t n_valid = min64(kLanes, a.kv_end - tile_pos);
-    scores(a, dm, a.k + static_cast<uint64_t>(tile_pos / kLanes) * a.k_panel_bytes);
-    online_softmax(a, tile_pos, n_valid);
-    accumulate_values(a, dm, tile_pos, n_valid);
+  for (int64_t pos = a.kv_begin; pos < a.kv_end; pos += kKvStep) {
+    const int64_t n_valid = min64(kKvStep, a.kv_end - pos);
+    prefetch_step(a, pos);
+    const uint8_t* panel = a.k + static_cast<uint64_t>(pos / kLanes) * a.k_panel_bytes;
+    scores(a, dm, panel, 0);
+    if (n_valid > kLanes) scores(a, dm, panel + a.k_panel_bytes, kLanes);
+    online_softmax(a, pos, n_valid);
+    const uint8_t* rows = a.v + static_cast<uint64_t>(pos) * a.v_row_bytes;
+    if (a.v_format == KvFormat::kQ8_0) {
+      accumulate_values(a, dm, Q8Values{rows, a.v_row_bytes}, n_valid);
+    } else {
+      accumulate_values(a, dm, F32Values{rows, a.v_row_bytes, dm.hd}, n_valid);
+    }
   }
   write_output(a, dm);
 }
