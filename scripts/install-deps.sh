@@ -2,8 +2,11 @@
 # Installs the Debian 12 packages ROCmForge builds and tests with; does nothing when all are present.
 set -euo pipefail
 
-packages=(cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-          clang libclang-rt-14-dev)
+packages=(
+  cmake g++ make libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  clang libclang-rt-14-dev            # libFuzzer for the parser fuzzers
+  g++-aarch64-linux-gnu qemu-user     # arm64 (NEON) build and tests under emulation
+)
 
 missing=()
 for p in "${packages[@]}"; do
