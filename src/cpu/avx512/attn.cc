@@ -282,22 +282,6 @@ void write_output(const AttentionArgs& a, const Dims& dm) {
   }
 }
 
-// Software prefetch of the key panels and value rows kPrefetchSteps ahead, for caches streamed
-// from DRAM.
-constexpr int64_t kPrefetchSteps = 2;
-
-void prefetch_step(const AttentionArgs& a, int64_t pos) {
-  const int64_t ahead = pos + kPrefetchSteps * kKvStep;
-  if (ahead >= a.kv_end) return;
-  const int64_t n = min64(kKvStep, a.kv_end - ahead);
-  const uint8_t* panel = a.k + static_cast<uint64_t>(ahead / kLanes) * a.k_panel_bytes;
-  const uint64_t panel_bytes = a.k_panel_bytes * static_cast<uint64_t>((n + kLanes - 1) / kLanes);
-  for (uint64_t off = 0; off < panel_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(panel + off), _MM_HINT_T0);
-  const uint8_t* rows = a.v + static_cast<uint64_t>(ahead) * a.v_row_bytes;
-  const uint64_t row_bytes = a.v_row_bytes * static_cast<uint64_t>(n);
-  for (uint64_t off = 0; off < row_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(rows + off), _MM_HINT_T0);
-}
-
 void attention(const AttentionArgs& a) {
   const int64_t dim = (a.head_dim + kKvBlock - 1) / kKvBlock * kKvBlock;
   const Dims dm{a.head_dim, dim, dim / kKvBlock, (a.head_dim + kLanes - 1) / kLanes};
@@ -308,7 +292,6 @@ void attention(const AttentionArgs& a) {
   for (int64_t r = 0; r < a.n_rows; ++r) s.m[r] = -INFINITY;
   for (int64_t pos = a.kv_begin; pos < a.kv_end; pos += kKvStep) {
     const int64_t n_valid = min64(kKvStep, a.kv_end - pos);
-    prefetch_step(a, pos);
     const uint8_t* panel = a.k + static_cast<uint64_t>(pos / kLanes) * a.k_panel_bytes;
     scores(a, dm, panel, 0);
     if (n_valid > kLanes) scores(a, dm, panel + a.k_panel_bytes, kLanes);
