@@ -153,6 +153,7 @@ TEST(Attention, MatchesDoublePrecisionOnEveryIsa) {
       {128, 2, 1, 0, 37},   // no grouping
       {24, 3, 4, 5, 9},     // head_dim under one q8_0 block
       {72, 1, 7, 70, 5},    // head_dim not a multiple of 16
+      {36, 2, 3, 21, 4},    // head_dim not a multiple of 8
   };
   uint32_t seed = 1;
   for (const Case& c : cases) {
