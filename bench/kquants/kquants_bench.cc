@@ -138,22 +138,26 @@ void BM_QuantizeAct(benchmark::State& state, Isa isa) {
 }
 
 // Roofs on every thread at once: memory read (256 MB stream) and the int8 / fp32 peak loops.
-void BM_RoofRead(benchmark::State& state) {
+void BM_RoofRead(benchmark::State& state, bool all_threads) {
   const PeakLoops& peak = kernels().peak;
-  const int n = pool().size();
+  const int n = all_threads ? pool().size() : 1;
   const uint64_t per_thread = kStreamBytes / static_cast<uint64_t>(n);
   const AlignedBuffer<uint8_t> buf(kStreamBytes);
   for (auto _ : state) {
-    pool().run([&](int i, int) {
-      benchmark::DoNotOptimize(
-          peak.stream_read(buf.data() + per_thread * static_cast<uint64_t>(i), static_cast<int64_t>(per_thread)));
-    });
+    if (all_threads) {
+      pool().run([&](int i, int) {
+        benchmark::DoNotOptimize(
+            peak.stream_read(buf.data() + per_thread * static_cast<uint64_t>(i), static_cast<int64_t>(per_thread)));
+      });
+    } else {
+      benchmark::DoNotOptimize(peak.stream_read(buf.data(), static_cast<int64_t>(kStreamBytes)));
+    }
   }
   state.SetBytesProcessed(static_cast<int64_t>(kStreamBytes) * state.iterations());
   state.SetLabel(std::string(isa_name(kernels().isa)));
 }
 
-void BM_RoofCompute(benchmark::State& state, Isa isa, bool int8) {
+void BM_RoofCompute(benchmark::State& state, Isa isa, bool int8, bool all_threads) {
   const PeakLoops& peak = kernels_for(isa).peak;
   const auto fn = int8 ? peak.int8_dot : peak.fp32_fma;
   const double ops = int8 ? peak.int8_ops_per_iteration : peak.fp32_ops_per_iteration;
@@ -163,18 +167,26 @@ void BM_RoofCompute(benchmark::State& state, Isa isa, bool int8) {
   }
   constexpr int64_t kIterations = 1 << 20;
   for (auto _ : state) {
-    pool().run([&](int, int) { benchmark::DoNotOptimize(fn(kIterations)); });
+    if (all_threads) {
+      pool().run([&](int, int) { benchmark::DoNotOptimize(fn(kIterations)); });
+    } else {
+      benchmark::DoNotOptimize(fn(kIterations));
+    }
   }
-  state.counters["OP/s"] = benchmark::Counter(ops * kIterations * pool().size() * static_cast<double>(state.iterations()),
+  const int threads = all_threads ? pool().size() : 1;
+  state.counters["OP/s"] = benchmark::Counter(ops * kIterations * threads * static_cast<double>(state.iterations()),
                                               benchmark::Counter::kIsRate);
 }
 
 const int kRegistered = [] {
-  benchmark::RegisterBenchmark("roof/read", BM_RoofRead)->UseRealTime();
+  benchmark::RegisterBenchmark("roof/read", BM_RoofRead, true)->UseRealTime();
+  benchmark::RegisterBenchmark("roof/read/1thread", BM_RoofRead, false);
   for (const Isa isa : available_isas()) {
     const std::string name(isa_name(isa));
-    benchmark::RegisterBenchmark(("roof/int8_dot/" + name).c_str(), BM_RoofCompute, isa, true)->UseRealTime();
-    benchmark::RegisterBenchmark(("roof/fp32_fma/" + name).c_str(), BM_RoofCompute, isa, false)->UseRealTime();
+    benchmark::RegisterBenchmark(("roof/int8_dot/" + name).c_str(), BM_RoofCompute, isa, true, true)->UseRealTime();
+    benchmark::RegisterBenchmark(("roof/fp32_fma/" + name).c_str(), BM_RoofCompute, isa, false, true)->UseRealTime();
+    benchmark::RegisterBenchmark(("roof/int8_dot/" + name + "/1thread").c_str(), BM_RoofCompute, isa, true, false);
+    benchmark::RegisterBenchmark(("roof/fp32_fma/" + name + "/1thread").c_str(), BM_RoofCompute, isa, false, false);
     benchmark::RegisterBenchmark(("quantize_act/q8_K/" + name).c_str(), BM_QuantizeAct, isa)->UseRealTime();
   }
   struct Case {

@@ -96,11 +96,16 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
 
 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
-// Every cache line a weight block ahead may touch (blocks are 144-210 bytes at any alignment).
+// Every cache line that weight block b + kPrefetchBlocks of a row may touch (blocks are 144-210
+// bytes at any alignment). The address is computed as an integer: it may lie past the row's end,
+// where a prefetch is harmless but pointer arithmetic is not.
 template <class Block>
-void prefetch_block(const Block* p) {
-  const auto* c = reinterpret_cast<const char*>(p);
-  for (size_t off = 0; off < sizeof(Block) + 63; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+void prefetch_ahead(const Block* row, int64_t b) {
+  const uintptr_t first =
+      reinterpret_cast<uintptr_t>(row) + static_cast<uintptr_t>(b + kPrefetchBlocks) * sizeof(Block);
+  for (uintptr_t line = first; line < first + sizeof(Block) + 63; line += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+  }
 }
 
 template <int R, int T>
@@ -196,7 +201,7 @@ struct K4 {
         ScalesMins sm[R];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          prefetch_block(w[r] + b + kPrefetchBlocks);
+          prefetch_ahead(w[r], b);
           sm[r] = unpack_scales_mins(w[r][b].scales);
         }
         __m256i sumi[R][T];
@@ -277,7 +282,7 @@ struct Q6KTile {
       __m256i sumi[R][T];
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        prefetch_block(w[r] + b + kPrefetchBlocks);
+        prefetch_ahead(w[r], b);
         const __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales)));
         const __m256i offset = _mm256_mullo_epi16(s16, _mm256_set1_epi16(-32));  // -32 * scale per bsum
 #pragma GCC unroll 4

@@ -87,11 +87,16 @@ __m512i dpbusd0(__m512i q, __m512i a) {
 #endif
 }
 
-// Every cache line a weight block ahead may touch (blocks are 144-210 bytes at any alignment).
+// Every cache line that weight block b + kPrefetchBlocks of a row may touch (blocks are 144-210
+// bytes at any alignment). The address is computed as an integer: it may lie past the row's end,
+// where a prefetch is harmless but pointer arithmetic is not.
 template <class Block>
-void prefetch_block(const Block* p) {
-  const auto* c = reinterpret_cast<const char*>(p);
-  for (size_t off = 0; off < sizeof(Block) + 63; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+void prefetch_ahead(const Block* row, int64_t b) {
+  const uintptr_t first =
+      reinterpret_cast<uintptr_t>(row) + static_cast<uintptr_t>(b + kPrefetchBlocks) * sizeof(Block);
+  for (uintptr_t line = first; line < first + sizeof(Block) + 63; line += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+  }
 }
 
 // Output of a narrow tile: each accumulator's 16 lanes summed.
@@ -282,7 +287,7 @@ struct K4 {
         __m512i sumi[R][4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          prefetch_block(w[r] + b + kPrefetchBlocks);
+          prefetch_ahead(w[r], b);
           sm[r] = unpack_scales_mins(w[r][b].scales);
           qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
@@ -342,7 +347,7 @@ struct K4 {
         __m512i sumi[R][T];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          prefetch_block(w[r] + b + kPrefetchBlocks);
+          prefetch_ahead(w[r], b);
           sm[r] = unpack_scales_mins(w[r][b].scales);
           qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
@@ -450,7 +455,7 @@ struct Q6 {
           __m512i offset[R];
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            prefetch_block(w[r] + b + kPrefetchBlocks);
+            prefetch_ahead(w[r], b);
             scales(w[r][b], sc[r], offset[r]);
           }
 #pragma GCC unroll 4
@@ -513,7 +518,7 @@ struct Q6 {
           __m512i offset[R];
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            prefetch_block(w[r] + b + kPrefetchBlocks);
+            prefetch_ahead(w[r], b);
             scales(w[r][b], sc[r], offset[r]);
           }
 #pragma GCC unroll 4

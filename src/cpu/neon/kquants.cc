@@ -47,7 +47,7 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
     } else {
       for (int i = 0; i < 16; ++i) {
         int32x4_t q[4];
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int j = 0; j < 4; ++j) {
           q[j] = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + 16 * i + 4 * j), iscale));
           q[j] = vminq_s32(vmaxq_s32(q[j], vdupq_n_s32(-128)), vdupq_n_s32(127));
@@ -65,11 +65,16 @@ void quantize_act_q8_K(const float* x, uint8_t* out, int64_t k) {
 
 // ---- shared tile plumbing -----------------------------------------------------------------
 
-// Every cache line a weight block ahead may touch (blocks are 144-210 bytes at any alignment).
+// Every cache line that weight block b + kPrefetchBlocks of a row may touch (blocks are 144-210
+// bytes at any alignment). The address is computed as an integer: it may lie past the row's end,
+// where a prefetch is harmless but pointer arithmetic is not.
 template <class Block>
-void prefetch_block(const Block* p) {
-  const auto* c = reinterpret_cast<const char*>(p);
-  for (size_t off = 0; off < sizeof(Block) + 63; off += 64) __builtin_prefetch(c + off);
+void prefetch_ahead(const Block* row, int64_t b) {
+  const uintptr_t first =
+      reinterpret_cast<uintptr_t>(row) + static_cast<uintptr_t>(b + kPrefetchBlocks) * sizeof(Block);
+  for (uintptr_t line = first; line < first + sizeof(Block) + 63; line += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line));
+  }
 }
 
 float half_to_float(uint16_t h) {
@@ -80,9 +85,9 @@ float half_to_float(uint16_t h) {
 
 template <int R, int T>
 void store_tile(const GemmArgs& g, int64_t r0, int64_t c0, const float32x4_t (&acc)[R][T]) {
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int t = 0; t < T; ++t) {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) g.out[(c0 + t) * g.out_stride + r0 + r] = vaddvq_f32(acc[r][t]);
   }
 }
@@ -135,7 +140,7 @@ ScalesMins unpack_scales_mins(const uint8_t* scales) {
   uint8_t bytes[16];
   std::memcpy(bytes, packed, sizeof(bytes));
   ScalesMins out;
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int s = 0; s < 8; ++s) out.sc[s] = bytes[s];
   out.mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(bytes + 8)));
   return out;
@@ -160,9 +165,9 @@ struct K4 {
       const int64_t nb = g.k / kSuperBlockSize;
       const Block* w[R];
       const BlockQ8_K* a[T];
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const Block*>(g.w + (r0 + r) * g.w_stride);
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
       const int32x4_t zero = vdupq_n_s32(0);
 
@@ -172,21 +177,21 @@ struct K4 {
       }
       for (int64_t b = 0; b < nb; ++b) {
         ScalesMins sm[R];
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          prefetch_block(w[r] + b + kPrefetchBlocks);
+          prefetch_ahead(w[r], b);
           sm[r] = unpack_scales_mins(w[r][b].scales);
         }
         int32x4_t sumi[R][T];
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) sumi[r][t] = zero;
         }
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int s = 0; s < 8; ++s) {
           int8x16_t q0[R], q1[R];
-          #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
             const uint8_t* qs = w[r][b].qs + 32 * (s / 2);
             uint8x16_t qh0 = vdupq_n_u8(0), qh1 = vdupq_n_u8(0);
@@ -197,25 +202,26 @@ struct K4 {
             q0[r] = quants(vld1q_u8(qs), qh0, s);
             q1[r] = quants(vld1q_u8(qs + 16), qh1, s);
           }
-          #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
             const int8x16_t a0 = vld1q_s8(a[t][b].qs + 32 * s);
             const int8x16_t a1 = vld1q_s8(a[t][b].qs + 32 * s + 16);
-            #pragma GCC unroll 4
+#pragma GCC unroll 4
             for (int r = 0; r < R; ++r) {
               const int32x4_t dot = vdotq_s32(vdotq_s32(zero, q0[r], a0), q1[r], a1);
               sumi[r][t] = vmlaq_n_s32(sumi[r][t], dot, sm[r].sc[s]);
             }
           }
         }
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
           const float da = a[t][b].d;
           // Sums over the 8 sub-blocks of 32: adjacent bsums of 16 added pairwise.
           const int16x8_t bs = vpaddq_s16(vld1q_s16(a[t][b].bsums), vld1q_s16(a[t][b].bsums + 8));
-          #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            const int32x4_t summ = vmlal_high_s16(vmull_s16(vget_low_s16(bs), vget_low_s16(sm[r].mins)), bs, sm[r].mins);
+            const int32x4_t summ =
+                vmlal_high_s16(vmull_s16(vget_low_s16(bs), vget_low_s16(sm[r].mins)), bs, sm[r].mins);
             const float d = half_to_float(w[r][b].d) * da;
             const float dmin = half_to_float(w[r][b].dmin) * da;
             acc[r][t] = vfmaq_f32(acc[r][t], vcvtq_f32_s32(sumi[r][t]), vdupq_n_f32(d));
@@ -249,9 +255,9 @@ struct Q6KTile {
     const int64_t nb = g.k / kSuperBlockSize;
     const BlockQ6_K* w[R];
     const BlockQ8_K* a[T];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const BlockQ6_K*>(g.w + (r0 + r) * g.w_stride);
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
     const int32x4_t zero = vdupq_n_s32(0);
 
@@ -261,18 +267,18 @@ struct Q6KTile {
     }
     for (int64_t b = 0; b < nb; ++b) {
       int32x4_t sumi[R][T];
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        prefetch_block(w[r] + b + kPrefetchBlocks);
-        #pragma GCC unroll 4
+        prefetch_ahead(w[r], b);
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) sumi[r][t] = zero;
       }
-      #pragma GCC unroll 2
+#pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int gr = 0; gr < 4; ++gr) {
           int8x16_t q0[R], q1[R];
-          #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
             const uint8_t* ql = w[r][b].ql + 64 * h + 32 * (gr & 1);
             const uint8_t* qh = w[r][b].qh + 32 * h;
@@ -280,12 +286,12 @@ struct Q6KTile {
             q1[r] = quants(vld1q_u8(ql + 16), vld1q_u8(qh + 16), gr);
           }
           const int j = 8 * h + 2 * gr;  // sub-blocks j (first 16 weights) and j + 1
-          #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
             const int8_t* aq = a[t][b].qs + 128 * h + 32 * gr;
             const int8x16_t a0 = vld1q_s8(aq);
             const int8x16_t a1 = vld1q_s8(aq + 16);
-            #pragma GCC unroll 4
+#pragma GCC unroll 4
             for (int r = 0; r < R; ++r) {
               sumi[r][t] = vmlaq_n_s32(sumi[r][t], vdotq_s32(zero, q0[r], a0), w[r][b].scales[j]);
               sumi[r][t] = vmlaq_n_s32(sumi[r][t], vdotq_s32(zero, q1[r], a1), w[r][b].scales[j + 1]);
@@ -293,10 +299,10 @@ struct Q6KTile {
           }
         }
       }
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
         const float da = a[t][b].d;
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           const float d = half_to_float(w[r][b].d) * da;
           acc[r][t] = vfmaq_f32(acc[r][t], vcvtq_f32_s32(sumi[r][t]), vdupq_n_f32(d));
