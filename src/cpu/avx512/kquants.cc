@@ -193,19 +193,22 @@ struct ScalesMins {
   __m512i mins_hi;
 };
 
+// The 12 packed bytes b0..b11 hold sc0-3 = b0-3 & 63, m0-3 = b4-7 & 63, sc4-7 = (b8-11 & 15) |
+// (b0-3 >> 6) << 4, m4-7 = (b8-11 >> 4) | (b4-7 >> 6) << 4. Unpacked in vector registers: the scalar
+// version's moves into vector registers cost a q4_K tile about a fifth of its time.
 ScalesMins unpack_scales_mins(const uint8_t* scales) {
-  // 12 bytes: bytes 0-3 low 6 bits = sc0-3, bytes 4-7 low 6 bits = m0-3, bytes 8-11 nibbles =
-  // low 4 bits of sc4-7 / m4-7, whose top 2 bits are the top bits of bytes 0-3 / 4-7.
-  uint32_t u[3];
-  std::memcpy(u, scales, sizeof(u));
-  const uint32_t sc_lo = u[0] & 0x3f3f3f3f;
-  const uint32_t m_lo = u[1] & 0x3f3f3f3f;
-  const uint32_t sc_hi = (u[2] & 0x0f0f0f0f) | ((u[0] >> 6) & 0x03030303) << 4;
-  const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0f) | ((u[1] >> 6) & 0x03030303) << 4;
-  const __m128i sc8 = _mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo));
-  const __m128i m8 = _mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo));
-  const __m128i m16 = _mm_cvtepu8_epi16(m8);
-  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sc8)), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)),
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales));  // 4 bytes of qs beyond
+  const __m128i lo = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+  const __m128i top = _mm_shuffle_epi8(v, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+  __m128i b = _mm_and_si128(lo, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0));
+  // b | (x & mask), twice: the high nibbles of b8-11, then the top bits of b0-7.
+  b = _mm_ternarylogic_epi32(b, _mm_srli_epi16(lo, 4),
+                             _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15), 0xf8);
+  b = _mm_ternarylogic_epi32(b, _mm_srli_epi16(top, 2),
+                             _mm_setr_epi8(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48), 0xf8);
+  // b = [sc0..sc7, m0..m7]
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_srli_si128(b, 8));
+  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(b)), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(b, b)),
           _mm512_broadcast_i32x4(_mm_unpacklo_epi64(m16, m16)), _mm512_broadcast_i32x4(_mm_unpackhi_epi64(m16, m16))};
 }
 
