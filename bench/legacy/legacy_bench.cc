@@ -103,8 +103,8 @@ void BM_Gemm(benchmark::State& state, Isa isa, DType type, int64_t n_tokens) {
     copy = (copy + 1) % copies;
   }
   state.SetBytesProcessed(static_cast<int64_t>(matrix_bytes) * state.iterations());
-  state.counters["GOP/s"] = benchmark::Counter(2e-9 * kRows * kCols * static_cast<double>(n_tokens * state.iterations()),
-                                               benchmark::Counter::kIsRate);
+  const double ops = 2.0 * kRows * kCols * static_cast<double>(n_tokens * state.iterations());
+  state.counters["GOP/s"] = benchmark::Counter(1e-9 * ops, benchmark::Counter::kIsRate);
   state.SetLabel(std::string(isa_name(isa)));
 }
 
@@ -136,8 +136,8 @@ void BM_RoofCompute(benchmark::State& state, Isa isa, bool int8) {
   for (auto _ : state) {
     pool().run([&](int, int) { benchmark::DoNotOptimize(fn(kIterations)); });
   }
-  state.counters["GOP/s"] = benchmark::Counter(1e-9 * ops * kIterations * pool().size() * static_cast<double>(state.iterations()),
-                                               benchmark::Counter::kIsRate);
+  const double total = ops * kIterations * pool().size() * static_cast<double>(state.iterations());
+  state.counters["GOP/s"] = benchmark::Counter(1e-9 * total, benchmark::Counter::kIsRate);
 }
 
 const int kRegistered = [] {

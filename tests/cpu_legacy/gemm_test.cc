@@ -75,7 +75,8 @@ TEST_P(LegacyGemm, EveryIsaMatchesScalarAndReference) {
               }
               const size_t o = static_cast<size_t>(c * rows + r);
               const double tol = 1e-5 * ref.mag[o];
-              ASSERT_NEAR(y, want[static_cast<size_t>(c * out_stride + r)], tol) << "vs scalar, token " << c << " row " << r;
+              const float y_scalar = want[static_cast<size_t>(c * out_stride + r)];
+              ASSERT_NEAR(y, y_scalar, tol) << "vs scalar, token " << c << " row " << r;
               ASSERT_NEAR(y, ref.dot_q[o], tol) << "vs double, token " << c << " row " << r;
               ASSERT_NEAR(y, ref.dot_x[o], 1.0001 * ref.act_err[o] + tol) << "vs f32 x, token " << c << " row " << r;
               ++checked;

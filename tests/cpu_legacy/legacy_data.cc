@@ -37,8 +37,10 @@ std::vector<float> random_activations(int64_t n_rows, int64_t k, std::mt19937& r
 WeightRows random_weights(DType type, int64_t n_rows, int64_t k, uint64_t misalign, std::mt19937& rng) {
   const DTypeInfo& info = dtype_info(type);
   WeightRows w;
-  w.stride = *row_bytes(type, static_cast<uint64_t>(k)) + kRowPad;
-  w.storage.resize(misalign + w.stride * static_cast<uint64_t>(n_rows));
+  const uint64_t bytes = *row_bytes(type, static_cast<uint64_t>(k));
+  w.stride = bytes + kRowPad;
+  // The last row ends the buffer, so a sanitizer sees any read past it.
+  w.storage.resize(misalign + w.stride * static_cast<uint64_t>(n_rows - 1) + bytes);
   fill_random(w.storage, rng);
   w.data = w.storage.data() + misalign;
   std::uniform_real_distribution<float> scale(0.002f, 0.05f);
@@ -46,7 +48,8 @@ WeightRows random_weights(DType type, int64_t n_rows, int64_t k, uint64_t misali
   const bool has_min = type == DType::kQ4_1 || type == DType::kQ5_1;
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t b = 0; b < k / kBlockSize; ++b) {
-      uint8_t* blk = w.storage.data() + misalign + static_cast<uint64_t>(r) * w.stride + static_cast<uint64_t>(b) * info.block_bytes;
+      uint8_t* blk = w.storage.data() + misalign + static_cast<uint64_t>(r) * w.stride +
+                     static_cast<uint64_t>(b) * info.block_bytes;
       put_f16(blk, (rng() & 1) ? scale(rng) : -scale(rng));
       if (has_min) put_f16(blk + 2, min(rng));
     }
@@ -57,8 +60,9 @@ WeightRows random_weights(DType type, int64_t n_rows, int64_t k, uint64_t misali
 ActRows quantize_rows(const GemmKernel& kernel, const std::vector<float>& x, int64_t n_rows, int64_t k,
                       uint64_t misalign, std::mt19937& rng) {
   ActRows a;
-  a.stride = act_row_bytes(kernel.act, k) + 8;
-  a.storage.resize(misalign + a.stride * static_cast<uint64_t>(n_rows));
+  const uint64_t bytes = act_row_bytes(kernel.act, k);
+  a.stride = bytes + 8;
+  a.storage.resize(misalign + a.stride * static_cast<uint64_t>(n_rows - 1) + bytes);
   fill_random(a.storage, rng);
   a.data = a.storage.data() + misalign;
   for (int64_t c = 0; c < n_rows; ++c) {
@@ -76,7 +80,8 @@ Reference reference(DType type, const WeightRows& w, int64_t n_rows, const ActRo
   for (int64_t c = 0; c < n_cols; ++c) {
     for (int64_t b = 0; b < k / kBlockSize; ++b) {
       ActBlockQ8 blk;
-      std::memcpy(&blk, a.data + static_cast<uint64_t>(c) * a.stride + static_cast<uint64_t>(b) * sizeof(blk), sizeof(blk));
+      const uint8_t* src = a.data + static_cast<uint64_t>(c) * a.stride + static_cast<uint64_t>(b) * sizeof(blk);
+      std::memcpy(&blk, src, sizeof(blk));
       da[static_cast<size_t>(b)] = blk.d;
       for (int i = 0; i < kBlockSize; ++i) aq[static_cast<size_t>(b * kBlockSize + i)] = double{blk.d} * blk.qs[i];
     }

@@ -110,7 +110,8 @@ struct PackedBlock {
 [[gnu::always_inline]] inline void transpose8x4(const uint8_t* const* rows, int offset, __m256i* q) {
   __m256i z[4];
   for (int g = 0; g < 4; ++g) {
-    z[g] = _mm256_inserti128_si256(_mm256_castsi128_si256(loadu128(rows[g] + offset)), loadu128(rows[g + 4] + offset), 1);
+    const __m256i low = _mm256_castsi128_si256(loadu128(rows[g] + offset));
+    z[g] = _mm256_inserti128_si256(low, loadu128(rows[g + 4] + offset), 1);
   }
   // 4x4 transposes inside each 128-bit lane: lane L, dword p of q[j] = dword j of row p + 4L.
   const __m256i t0 = _mm256_unpacklo_epi32(z[0], z[1]);
@@ -139,7 +140,9 @@ struct PackedBlock {
 }
 [[gnu::always_inline]] inline __m256i gather_u32(const uint8_t* const* rows, int off) {
   long long q[4];
-  for (int i = 0; i < 4; ++i) q[i] = static_cast<long long>(load_u32(rows[2 * i] + off) | uint64_t{load_u32(rows[2 * i + 1] + off)} << 32);
+  for (int i = 0; i < 4; ++i) {
+    q[i] = static_cast<long long>(load_u32(rows[2 * i] + off) | uint64_t{load_u32(rows[2 * i + 1] + off)} << 32);
+  }
   return _mm256_setr_epi64x(q[0], q[1], q[2], q[3]);
 }
 
@@ -244,18 +247,20 @@ void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
   const int64_t nb = g.k / kBlockSize;
   // The 8 rows are 8 short streams the hardware prefetchers follow poorly; the next 8 rows (the
   // next tile this thread runs when decoding) are one contiguous range, prefetched in step.
-  const uint8_t* next = rg.w0 + kRows * g.w_stride;
+  const uintptr_t next = reinterpret_cast<uintptr_t>(rg.w0) + kRows * g.w_stride;  // may lie past the matrix
   const int64_t next_lines = static_cast<int64_t>(kRows * g.w_stride / 64);
   int64_t line = 0;
   for (int64_t b = 0; b < nb; ++b) {
     for (const int64_t end = (b + 1) * next_lines / nb; line < end; ++line) {
-      _mm_prefetch(reinterpret_cast<const char*>(next + line * 64), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<uintptr_t>(line) * 64), _MM_HINT_T1);
     }
     PackedBlock p;
     unpack8<T>(rg.rows, static_cast<int>(b * T::kBytes), p);
     accumulate_block<T, C>(p, a + b * kActBytes, g.a_stride, acc, acc_c);
   }
-  for (int t = 0; t < C; ++t) _mm256_maskstore_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask, _mm256_add_ps(acc[t], acc_c[t]));
+  for (int t = 0; t < C; ++t) {
+    _mm256_maskstore_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask, _mm256_add_ps(acc[t], acc_c[t]));
+  }
 }
 
 // Many tokens: chunks of blocks are unpacked once into an L1-resident buffer and reused by every
@@ -278,7 +283,9 @@ void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
       kMicrokernels[c](packed, n, a0 + t * g.a_stride, g.a_stride, acc + t * kRows);
     }
   }
-  for (int t = 0; t < cols; ++t) _mm256_maskstore_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask, _mm256_load_ps(acc + t * kRows));
+  for (int t = 0; t < cols; ++t) {
+    _mm256_maskstore_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask, _mm256_load_ps(acc + t * kRows));
+  }
 }
 
 template <class T>

@@ -131,7 +131,9 @@ struct PackedBlock {
 }
 [[gnu::always_inline]] inline __m512i gather_u32(const uint8_t* const* rows, int off) {
   long long q[8];
-  for (int i = 0; i < 8; ++i) q[i] = static_cast<long long>(load_u32(rows[2 * i] + off) | uint64_t{load_u32(rows[2 * i + 1] + off)} << 32);
+  for (int i = 0; i < 8; ++i) {
+    q[i] = static_cast<long long>(load_u32(rows[2 * i] + off) | uint64_t{load_u32(rows[2 * i + 1] + off)} << 32);
+  }
   return _mm512_setr_epi64(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
 }
 
@@ -238,12 +240,12 @@ void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
   const int64_t nb = g.k / kBlockSize;
   // The 16 rows are 16 short streams the hardware prefetchers follow poorly; the next 16 rows
   // (the next tile this thread runs when decoding) are one contiguous range, prefetched in step.
-  const uint8_t* next = rg.w0 + kRows * g.w_stride;
+  const uintptr_t next = reinterpret_cast<uintptr_t>(rg.w0) + kRows * g.w_stride;  // may lie past the matrix
   const int64_t next_lines = static_cast<int64_t>(kRows * g.w_stride / 64);
   int64_t line = 0;
   for (int64_t b = 0; b < nb; ++b) {
     for (const int64_t end = (b + 1) * next_lines / nb; line < end; ++line) {
-      _mm_prefetch(reinterpret_cast<const char*>(next + line * 64), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<uintptr_t>(line) * 64), _MM_HINT_T1);
     }
     PackedBlock p;
     unpack16<T>(rg.rows, static_cast<int>(b * T::kBytes), p);

@@ -135,12 +135,14 @@ void tile(const GemmArgs& g, int64_t r0, int64_t c0) {
     for (int t = 0; t < C; ++t) acc[r][t] = vdupq_n_f32(0.f);
   }
   // Decoding streams rows: fetch the next R rows (one contiguous range) in step with this pass.
-  const uint8_t* next = w[0] + R * g.w_stride;
+  const uintptr_t next = reinterpret_cast<uintptr_t>(w[0]) + R * g.w_stride;  // may lie past the matrix
   const int64_t nb = g.k / kBlockSize;
   const int64_t next_lines = static_cast<int64_t>(R * g.w_stride / 64);
   int64_t line = 0;
   for (int64_t b = 0; b < nb; ++b) {
-    for (const int64_t end = (b + 1) * next_lines / nb; line < end; ++line) __builtin_prefetch(next + line * 64);
+    for (const int64_t end = (b + 1) * next_lines / nb; line < end; ++line) {
+      __builtin_prefetch(reinterpret_cast<const void*>(next + static_cast<uintptr_t>(line) * 64));
+    }
     int8x16_t wl[R], wh[R];
     float dw[R], m[R];
     for (int r = 0; r < R; ++r) {
