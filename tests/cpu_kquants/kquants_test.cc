@@ -53,7 +53,8 @@ Weights make_weights(DType type, int64_t k, uint32_t seed) {
   const uint64_t row = *row_bytes(type, static_cast<uint64_t>(k));
   Weights w;
   w.stride = row + 6;  // padding between rows: the kernel must honour w_stride
-  w.storage.resize(kWeightOffset + w.stride * kMaxRows);
+  // The buffer ends at the last row's last byte, so a sanitizer sees any read past it.
+  w.storage.resize(kWeightOffset + w.stride * (kMaxRows - 1) + row);
   w.data = w.storage.data() + kWeightOffset;
   std::normal_distribution<float> gauss(0.0f, 1.0f);
   std::uniform_real_distribution<float> log_scale(-12.0f, -4.0f);
@@ -110,7 +111,7 @@ struct Activations {
 Activations quantize_activations(const GemmKernel& kernel, const std::vector<float>& x, int64_t k) {
   Activations a;
   a.stride = act_row_bytes(ActFormat::kQ8K, k) + 12;
-  a.storage.resize(kActOffset + a.stride * kMaxCols);
+  a.storage.resize(kActOffset + a.stride * (kMaxCols - 1) + act_row_bytes(ActFormat::kQ8K, k));
   a.data = a.storage.data() + kActOffset;
   for (int64_t c = 0; c < kMaxCols; ++c) {
     kernel.quantize_act(x.data() + c * k, const_cast<uint8_t*>(a.data) + c * a.stride, k);
@@ -280,7 +281,7 @@ TEST(KQuantActivations, EveryIsaQuantizesBitExactlyAsScalar) {
       scalar.quantize_act(x.data(), want.data(), k);
       for (const Isa isa : available_isas()) {
         for (const DType type : kTypes) {
-          std::vector<uint8_t> got(bytes + kActOffset, 0xa5);
+          std::vector<uint8_t> got(bytes + kActOffset, 0xa5);  // ends at the row's end
           kernels_for(isa).for_type(type).quantize_act(x.data(), got.data() + kActOffset, k);
           // Exact: the same f32 operations (|x| max, -127 / max, x * iscale rounded to nearest even,
           // 1 / iscale) in the same order; only the summation of bsums differs, and it is integer.
