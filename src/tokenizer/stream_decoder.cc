@@ -16,9 +16,15 @@ StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool render_special, bo
 
 std::string StreamDecoder::push(int32_t id) {
   std::string piece = tokenizer_->token_to_piece(id, render_special_);
+  // decode()'s rule, decided by position and BOS id alone so that rendering specials only adds text.
+  if (strip_pending_ && !(first_id_ && id == tokenizer_->bos_id())) {
+    strip_pending_ = false;
+    if (strip_leading_space_ && tokenizer_->adds_space_prefix() && !piece.empty() && piece[0] == ' ') {
+      piece.erase(0, 1);
+    }
+  }
+  first_id_ = false;
   if (piece.empty()) return {};
-  if (at_start_ && strip_leading_space_ && tokenizer_->adds_space_prefix() && piece[0] == ' ') piece.erase(0, 1);
-  at_start_ = false;
   pending_ += piece;
 
   std::string out;
@@ -41,7 +47,8 @@ std::string StreamDecoder::push(int32_t id) {
 std::string StreamDecoder::flush() {
   std::string out = pending_.empty() ? std::string() : std::string(kReplacement);
   pending_.clear();
-  at_start_ = true;
+  first_id_ = true;
+  strip_pending_ = true;
   return out;
 }
 

@@ -38,10 +38,13 @@ class Tokenizer {
   // bytes). Control and unknown tokens give "" unless render_special; out-of-range ids give "".
   std::string token_to_piece(int32_t id, bool render_special) const;
 
-  // The concatenated pieces. For SPM vocabularies that add a space prefix, the first piece after an
-  // optional leading BOS loses one leading space, so decode(encode(s, b, false)) == s for valid UTF-8.
-  // (llama.cpp keeps that space when the ids start with BOS, and for some BPE vocabularies also
-  // removes spaces before punctuation; this returns the exact bytes.)
+  // The concatenated pieces. For SPM vocabularies that add a space prefix, the piece of the first id
+  // after an optional leading BOS loses one leading space (chosen by position, not as the first
+  // non-empty piece, so rendering specials only adds text), so decode(encode(s, b, false)) == s for
+  // valid UTF-8. (llama.cpp keeps that space when the ids start with BOS, and for some BPE vocabularies
+  // also removes spaces before punctuation; this returns the exact bytes.) The bytes need not be valid
+  // UTF-8: byte tokens spell any byte, and encode() reads surrogates leniently as llama.cpp does, so
+  // BPE ids can spell one ("\xED\xB3\xB3" for U+DCF3).
   std::string decode(std::span<const int32_t> ids, bool render_special) const;
 
   int32_t n_vocab() const { return vocab_.n_tokens(); }
@@ -65,13 +68,16 @@ class Tokenizer {
 };
 
 // Incremental detokenizer for generated ids. push() returns the text that is complete so far: whole
-// UTF-8 characters only. Bytes that may still be completed by later tokens are held back; bytes that
-// cannot become valid UTF-8 are replaced by U+FFFD, so the output is always valid UTF-8 and, for
-// valid text, push(a) + push(b) + ... + flush() == decode({a, b, ...}) without its space stripping.
+// UTF-8 characters only. Bytes that may still be completed by later tokens are held back; each
+// maximal ill-formed subpart (Unicode section 3.9, Table 3-7: no surrogates, overlong forms or code
+// points above U+10FFFF) becomes one U+FFFD. So the output is always valid UTF-8, and for any ids
+// push(a) + push(b) + ... + flush() is decode({a, b, ...}) with that replacement applied (without
+// strip_leading_space: the concatenated pieces with it applied).
 class StreamDecoder {
  public:
-  // strip_leading_space: drop one leading space from the first non-empty piece when the vocabulary adds
-  // a space prefix (SPM), for output that starts a text rather than continuing a prompt.
+  // strip_leading_space: drop the leading space decode() drops (one, from the piece of the first id after
+  // an optional leading BOS, when the vocabulary adds a space prefix), for output that starts a text
+  // rather than continuing a prompt.
   explicit StreamDecoder(const Tokenizer& tokenizer, bool render_special = false, bool strip_leading_space = false);
 
   std::string push(int32_t id);
@@ -82,7 +88,8 @@ class StreamDecoder {
   const Tokenizer* tokenizer_;
   bool render_special_;
   bool strip_leading_space_;
-  bool at_start_ = true;  // no non-empty piece yet
+  bool first_id_ = true;       // nothing pushed since construction or flush()
+  bool strip_pending_ = true;  // the id whose piece decode() would strip has not come yet
   std::string pending_;  // an incomplete UTF-8 sequence (at most 3 bytes)
 };
 
