@@ -26,7 +26,7 @@ int run_logits(const LogitsOptions& o) {
   if (ids.empty()) return fail("the prompt has no tokens");
   ThreadPool pool(o.eval.threads);
   const int64_t n_ctx = o.eval.n_ctx > 0 ? o.eval.n_ctx : static_cast<int64_t>(ids.size());
-  auto session = Session::create(*model, pool, {n_ctx, o.eval.n_batch, true});
+  auto session = Session::create(*model, pool, session_params(o.eval, n_ctx, true));
   if (!session.ok()) return fail(session.error().message);
   if (Status s = session->eval(ids); !s.ok()) return fail(s.error().message);
 
@@ -55,6 +55,7 @@ Command add_logits_command(CLI::App& root) {
   auto o = std::make_shared<LogitsOptions>();
   CLI::App* cmd = root.add_subcommand("logits", "print the top-K raw logits after every prompt position (JSON)");
   add_eval_options(cmd, o->eval);
+  add_cache_type_options(cmd, o->eval);
   cmd->add_option("-p,--prompt", o->prompt, "prompt")->capture_default_str();
   cmd->add_option("--top", o->top_k, "logits to keep per position")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--no-bos", o->no_bos, "do not add the BOS token");

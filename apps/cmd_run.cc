@@ -27,7 +27,7 @@ int run_generate(const RunOptions& o) {
   if (!model.ok()) return fail(model.error().message);
   const Tokenizer& tok = model->tokenizer();
   ThreadPool pool(o.eval.threads);
-  auto session = Session::create(*model, pool, {o.eval.n_ctx, o.eval.n_batch, false});
+  auto session = Session::create(*model, pool, session_params(o.eval, o.eval.n_ctx, false));
   if (!session.ok()) return fail(session.error().message);
 
   const std::vector<int32_t> prompt_ids = tok.encode(o.prompt, true, true);
@@ -109,6 +109,7 @@ Command add_run_command(CLI::App& root) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = root.add_subcommand("run", "generate text from a prompt");
   add_eval_options(cmd, o->eval);
+  add_cache_type_options(cmd, o->eval);
   add_output_option(cmd, o->format);
   SamplingParams& s = o->sampling;
   cmd->add_option("-p,--prompt", o->prompt, "prompt")->capture_default_str();

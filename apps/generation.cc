@@ -1,4 +1,4 @@
-// Options common to run, logits and perplexity.
+// Options common to run, logits and perplexity, and the KV cache types of run and logits.
 #include "generation.h"
 
 namespace rf::app {
@@ -12,6 +12,26 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
   cmd->add_option("-b,--batch-size", o.n_batch, "tokens per forward chunk during prompt evaluation")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+}
+
+void add_cache_type_options(CLI::App* cmd, EvalOptions& o) {
+  cmd->add_option("--cache-type-k,--ctk", o.cache_type_k, "KV cache type of keys: f32 or q8_0")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "q8_0"}));
+  cmd->add_option("--cache-type-v,--ctv", o.cache_type_v, "KV cache type of values: f32 or q8_0")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "q8_0"}));
+}
+
+SessionParams session_params(const EvalOptions& o, int64_t n_ctx, bool logits_all) {
+  SessionParams p;
+  p.n_ctx = n_ctx;
+  p.n_batch = o.n_batch;
+  p.logits_all = logits_all;
+  // The CLI accepted only names parse_kv_type knows.
+  p.k_type = *parse_kv_type(o.cache_type_k);
+  p.v_type = *parse_kv_type(o.cache_type_v);
+  return p;
 }
 
 }  // namespace rf::app

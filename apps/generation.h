@@ -1,4 +1,4 @@
-// Shared options for commands that evaluate a model: context, batch and threads.
+// Shared options for commands that evaluate a model: context, batch, threads and KV cache types.
 #pragma once
 
 #include "cli_common.h"
@@ -11,8 +11,16 @@ struct EvalOptions {
   int threads = 1;
   int64_t n_ctx = 0;
   int64_t n_batch = 64;
+  std::string cache_type_k = "f32";  // KV cache storage: f32 | q8_0
+  std::string cache_type_v = "f32";
 };
 
 void add_eval_options(CLI::App* cmd, EvalOptions& o);
+// Adds --cache-type-k/--ctk and --cache-type-v/--ctv (llama.cpp spells them -ctk/-ctv; CLI11 2.1
+// takes no multi-letter names after one dash). Only for commands whose sessions honour them.
+void add_cache_type_options(CLI::App* cmd, EvalOptions& o);
+
+// The session parameters these options ask for (n_ctx given: commands pick their own defaults).
+SessionParams session_params(const EvalOptions& o, int64_t n_ctx, bool logits_all);
 
 }  // namespace rf::app
