@@ -1,11 +1,12 @@
 // kv_cache_compare: what a q8_0 KV cache changes on a real model, against the f32 cache.
 //
-//   kv_cache_compare <model.gguf> [--threads N] [--tokens N] [--text FILE] [--speed]
+//   kv_cache_compare <model.gguf> [--threads N] [--tokens N] [--text FILE] [--speed REPS]
 //
 // Accuracy: the logits of every position of one sequence (the text's tokens, else pseudo-random
 // ids) with keys and/or values in q8_0, against f32 keys and values: max and RMS difference,
-// relative to the RMS of the logits, and how often the top token changes.
-// --speed: prefill of 512 tokens and decode at contexts 512 and 2048, per cache type.
+// relative to the RMS of the logits, and how often the top token changes; beside them the noise
+// floor of f32 rounding (the f32 cache fed token by token).
+// --speed REPS: prefill of 512 tokens and decode steps at contexts 512 and 2048, per cache type.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -35,10 +36,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::vector<float> all_logits(const Model& model, ThreadPool& pool, const std::vector<int32_t>& tokens, CacheTypes c) {
+std::vector<float> all_logits(const Model& model, ThreadPool& pool, const std::vector<int32_t>& tokens, CacheTypes c,
+                              int64_t n_batch = 64) {
   SessionParams p;
   p.n_ctx = static_cast<int64_t>(tokens.size());
-  p.n_batch = 64;
+  p.n_batch = n_batch;
   p.logits_all = true;
   p.k_type = c.k;
   p.v_type = c.v;
@@ -62,9 +64,16 @@ void accuracy(const Model& model, ThreadPool& pool, const std::vector<int32_t>& 
   for (const float x : ref) ref_sq += static_cast<double>(x) * x;
   const double ref_rms = std::sqrt(ref_sq / static_cast<double>(ref.size()));
   std::printf("accuracy over %zu positions (logit RMS %.3f):\n", tokens.size(), ref_rms);
-  for (const CacheTypes c : {CacheTypes{KvFormat::kQ8_0, KvFormat::kF32}, CacheTypes{KvFormat::kF32, KvFormat::kQ8_0},
-                             CacheTypes{KvFormat::kQ8_0, KvFormat::kQ8_0}}) {
-    const std::vector<float> got = all_logits(model, pool, tokens, c);
+  // The first row is the noise floor: the same f32 cache fed one token at a time (decode kernels
+  // instead of prefill ones) differs from the reference by rounding alone.
+  struct Row {
+    CacheTypes c;
+    int64_t n_batch;
+  };
+  for (const Row row : {Row{{KvFormat::kF32, KvFormat::kF32}, 1}, Row{{KvFormat::kQ8_0, KvFormat::kF32}, 64},
+                        Row{{KvFormat::kF32, KvFormat::kQ8_0}, 64}, Row{{KvFormat::kQ8_0, KvFormat::kQ8_0}, 64}}) {
+    const CacheTypes c = row.c;
+    const std::vector<float> got = all_logits(model, pool, tokens, c, row.n_batch);
     double max_d = 0, sq = 0;
     int64_t top_changed = 0;
     for (size_t t = 0; t < tokens.size(); ++t) {
@@ -79,41 +88,62 @@ void accuracy(const Model& model, ThreadPool& pool, const std::vector<int32_t>& 
     }
     const double rms = std::sqrt(sq / static_cast<double>(ref.size()));
     std::printf("  %-22s max |dlogit| %.4g  RMS %.4g  (RMS / logit RMS %.2e)  top token changed at %lld of %zu\n",
-                c.name().c_str(), max_d, rms, rms / ref_rms, static_cast<long long>(top_changed), tokens.size());
+                (c.name() + (row.n_batch == 1 ? " stepped" : "")).c_str(), max_d, rms, rms / ref_rms, static_cast<long long>(top_changed), tokens.size());
   }
 }
 
-void speed(const Model& model, ThreadPool& pool) {
+// Timings alternate between the cache types, best of `reps`, so that load from other processes
+// hits both alike: prefill of 512 tokens, then single decode steps at positions 511 and 2047.
+void speed(const Model& model, ThreadPool& pool, int reps) {
   const int64_t n_vocab = model.config().n_vocab;
   std::vector<int32_t> tokens(2048);
   for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<int32_t>((i * 7919 + 13) % static_cast<size_t>(n_vocab));
-  std::printf("speed (%d threads):\n", pool.size());
-  for (const CacheTypes c : {CacheTypes{KvFormat::kF32, KvFormat::kF32}, CacheTypes{KvFormat::kQ8_0, KvFormat::kQ8_0}}) {
+  const CacheTypes types[] = {{KvFormat::kF32, KvFormat::kF32}, {KvFormat::kQ8_0, KvFormat::kQ8_0}};
+  std::vector<Session> sessions;
+  for (const CacheTypes c : types) {
     SessionParams p;
     p.n_ctx = 2048;
     p.n_batch = 512;
     p.k_type = c.k;
     p.v_type = c.v;
-    auto session = Session::create(model, pool, p);
-    if (!session.ok()) std::exit(1);
-    auto t0 = std::chrono::steady_clock::now();
-    if (!session->eval(std::span(tokens).first(512)).ok()) std::exit(1);
-    const double prefill = seconds_since(t0);
-    const auto decode = [&](int64_t steps) {
-      const auto s0 = std::chrono::steady_clock::now();
-      for (int64_t i = 0; i < steps; ++i) {
-        if (!session->eval(std::span(tokens).subspan(static_cast<size_t>(session->n_past()), 1)).ok()) std::exit(1);
-      }
-      return seconds_since(s0) / static_cast<double>(steps);
-    };
-    session->rewind(511);
-    const double at512 = decode(16);
-    session->rewind(512);
-    if (!session->eval(std::span(tokens).subspan(512, 2047 - 512)).ok()) std::exit(1);
-    const double at2048 = decode(1);
-    std::printf("  %-22s prefill 512: %.1f tokens/s  decode at 512: %.1f ms/token  at 2048: %.1f ms/token  (cache %.0f MiB)\n",
-                c.name().c_str(), 512 / prefill, at512 * 1e3, at2048 * 1e3,
-                static_cast<double>(KvCache(model.config().n_layer, 2048, model.config().n_head_kv, model.config().head_dim, c.k, c.v).bytes()) / (1 << 20));
+    auto s = Session::create(model, pool, p);
+    if (!s.ok()) std::exit(1);
+    sessions.push_back(std::move(*s));
+  }
+  const auto timed = [](auto&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return seconds_since(t0);
+  };
+  const auto must = [](const Status& st) {
+    if (!st.ok()) std::exit(1);
+  };
+  double prefill[2] = {1e9, 1e9}, at512[2] = {1e9, 1e9}, at2048[2] = {1e9, 1e9};
+  for (int r = 0; r < reps; ++r) {
+    for (size_t i = 0; i < 2; ++i) {
+      Session& s = sessions[i];
+      s.rewind(0);
+      prefill[i] = std::min(prefill[i], timed([&] { must(s.eval(std::span(tokens).first(512))); }));
+      s.rewind(511);
+      at512[i] = std::min(at512[i], timed([&] { must(s.eval(std::span(tokens).subspan(511, 1))); }));
+    }
+  }
+  for (Session& s : sessions) {
+    s.rewind(512);
+    must(s.eval(std::span(tokens).subspan(512, 2047 - 512)));
+  }
+  for (int r = 0; r < reps; ++r) {
+    for (size_t i = 0; i < 2; ++i) {
+      sessions[i].rewind(2047);
+      at2048[i] = std::min(at2048[i], timed([&] { must(sessions[i].eval(std::span(tokens).subspan(2047, 1))); }));
+    }
+  }
+  std::printf("speed (%d threads, best of %d):\n", pool.size(), reps);
+  const ModelConfig& c = model.config();
+  for (size_t i = 0; i < 2; ++i) {
+    const double mib = static_cast<double>(KvCache(c.n_layer, 2048, c.n_head_kv, c.head_dim, types[i].k, types[i].v).bytes()) / (1 << 20);
+    std::printf("  %-22s prefill 512: %.1f tokens/s  decode at 512: %.1f ms  at 2048: %.1f ms  (cache of 2048: %.0f MiB)\n",
+                types[i].name().c_str(), 512 / prefill[i], at512[i] * 1e3, at2048[i] * 1e3, mib);
   }
 }
 
@@ -122,19 +152,19 @@ void speed(const Model& model, ThreadPool& pool) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s model.gguf [--threads N] [--tokens N] [--text FILE] [--speed]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s model.gguf [--threads N] [--tokens N] [--text FILE] [--speed REPS]\n", argv[0]);
     return 2;
   }
   int threads = 2;
   size_t n_tokens = 256;
   std::string text_file;
-  bool run_speed = false;
+  int speed_reps = 0;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--tokens" && i + 1 < argc) n_tokens = static_cast<size_t>(std::atol(argv[++i]));
     else if (a == "--text" && i + 1 < argc) text_file = argv[++i];
-    else if (a == "--speed") run_speed = true;
+    else if (a == "--speed" && i + 1 < argc) speed_reps = std::atoi(argv[++i]);
   }
   auto model = rf::Model::load(argv[1]);
   if (!model.ok()) {
@@ -153,6 +183,6 @@ int main(int argc, char** argv) {
   for (size_t i = tokens.size(); i < n_tokens; ++i) tokens.push_back(static_cast<int32_t>((i * 2654435761u) % n_vocab));
   tokens.resize(n_tokens);
   rf::accuracy(*model, pool, tokens);
-  if (run_speed) rf::speed(*model, pool);
+  if (speed_reps > 0) rf::speed(*model, pool, speed_reps);
   return 0;
 }
