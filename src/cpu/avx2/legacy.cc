@@ -191,15 +191,19 @@ template <class T, int C>
                                                     __m256* acc, __m256* acc_c) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i s16[C] = {}, s32[C] = {};  // written before read; initialized for the compiler
+  // The empty asm statements pin each running sum: unpinned, GCC reassociates the wrapping adds
+  // into a tree that keeps every product live and spills half of them (1.46x slower prefill).
   for (int j = 0; j < 8; ++j) {
     for (int t = 0; t < C; ++t) {
       const __m256i av = bcast_u32(a + t * a_stride + kActQs + 4 * j);
       if constexpr (T::kGroup == 0) {
         const __m256i x = _mm256_madd_epi16(_mm256_maddubs_epi16(p.w[j], _mm256_sign_epi8(av, p.s[j])), ones);
         s32[t] = j == 0 ? x : _mm256_add_epi32(s32[t], x);
+        __asm__("" : "+x"(s32[t]));
       } else {
         const __m256i x = _mm256_maddubs_epi16(p.w[j], av);
         s16[t] = j % T::kGroup == 0 ? x : _mm256_add_epi16(s16[t], x);
+        __asm__("" : "+x"(s16[t]));
         if (j % T::kGroup == T::kGroup - 1) {
           const __m256i wide = _mm256_madd_epi16(s16[t], ones);
           s32[t] = j < T::kGroup ? wide : _mm256_add_epi32(s32[t], wide);
