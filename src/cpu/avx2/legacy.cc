@@ -9,6 +9,7 @@
 // scalar level (cw = 0 for q8_0 here).
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 

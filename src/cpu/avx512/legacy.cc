@@ -11,6 +11,7 @@
 // buffer that every group of 8 tokens reuses.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 

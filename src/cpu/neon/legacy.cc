@@ -7,6 +7,7 @@
 // tokens reuse each unpacked weight block for every token and each activation load for every row.
 #include <arm_neon.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
