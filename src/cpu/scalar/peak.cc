@@ -20,12 +20,13 @@ float fp32_fma(int64_t iterations) {
 }
 
 float int8_dot(int64_t iterations) {
-  int32_t acc[kChains] = {};
-  volatile int8_t seed = 3;
-  const int8_t a = seed;
-  const auto b = static_cast<uint8_t>(seed + 2);
+  int32_t acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = c;
+  volatile uint8_t seed = 5;
+  const uint8_t b = seed;
+  // Each product reads its own accumulator, so the compiler cannot hoist or fold the loop.
   for (int64_t i = 0; i < iterations; ++i) {
-    for (int32_t& x : acc) x += a * b + static_cast<int8_t>(a + 1) * b;
+    for (int32_t& x : acc) x += static_cast<int8_t>(x) * b + static_cast<int8_t>(x >> 8) * b;
   }
   int64_t sum = 0;
   for (const int32_t x : acc) sum += x;
