@@ -33,12 +33,28 @@ void matrix_row(const MatrixView& w, int64_t r, float* out) {
 
 void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch) {
-  const GemmKernel& kernel = kernels().for_type(w.type);
+  const MatmulJob job{&w, y};
+  matmul_many(pool, std::span(&job, 1), x, n_tokens, scratch);
+}
+
+void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
+                 std::span<uint8_t> scratch) {
+  RF_CHECK(!jobs.empty() && jobs.size() <= kMaxJobs);
+  const GemmKernel& kernel = kernels().for_type(jobs[0].w->type);
   RF_CHECK(kernel.gemm != nullptr);
-  const int64_t cols = w.cols;
+  const int64_t cols = jobs[0].w->cols;
+  int64_t total_rows = 0;
+  for (const MatmulJob& job : jobs) {
+    // Every level's quantizer of one format writes the same bytes, so any one of them will do.
+    if (job.w->cols != cols || kernels().for_type(job.w->type).act != kernel.act) {
+      for (const MatmulJob& single : jobs) matmul_many(pool, std::span(&single, 1), x, n_tokens, scratch);
+      return;
+    }
+    total_rows += job.w->rows;
+  }
   const uint64_t a_stride = act_row_bytes(kernel.act, cols);
   RF_CHECK(scratch.size() >= a_stride * static_cast<uint64_t>(n_tokens));
-  const bool parallel = w.rows * cols * n_tokens >= kMinParallelWork && pool.size() > 1;
+  const bool parallel = total_rows * cols * n_tokens >= kMinParallelWork && pool.size() > 1;
 
   const auto convert = [&](int64_t begin, int64_t end, int) {
     for (int64_t t = begin; t < end; ++t) {
@@ -51,8 +67,9 @@ void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tok
     convert(0, n_tokens, 0);
   }
 
-  // One kernel call: rows [r0, r0 + n_rows) against tokens [t0, t0 + n_cols).
-  const auto gemm = [&](int64_t r0, int64_t n_rows, int64_t t0, int64_t n_cols) {
+  // One kernel call: rows [r0, r0 + n_rows) of a job's matrix against tokens [t0, t0 + n_cols).
+  const auto gemm = [&](const MatmulJob& job, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_cols) {
+    const MatrixView& w = *job.w;
     GemmArgs g;
     g.k = cols;
     g.w = w.data + static_cast<uint64_t>(r0) * w.row_bytes;
@@ -61,22 +78,45 @@ void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tok
     g.a = scratch.data() + static_cast<uint64_t>(t0) * a_stride;
     g.a_stride = a_stride;
     g.n_cols = n_cols;
-    g.out = y + t0 * w.rows + r0;
+    g.out = job.y + t0 * w.rows + r0;
     g.out_stride = w.rows;
-    kernel.gemm(g);
+    kernels().for_type(w.type).gemm(g);
+  };
+
+  // Work units numbered across the jobs: unit u of job j covers rows [u * size, ...) of it.
+  int64_t first_unit[kMaxJobs + 1];
+  const auto number_units = [&](const auto& rows_per_unit) {
+    first_unit[0] = 0;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      const int64_t size = rows_per_unit(*jobs[j].w);
+      first_unit[j + 1] = first_unit[j] + (jobs[j].w->rows + size - 1) / size;
+    }
+    return first_unit[jobs.size()];
+  };
+  // Calls fn(job, first row, end row) for the rows of units [begin, end), job by job.
+  const auto for_rows = [&](int64_t begin, int64_t end, const auto& rows_per_unit, const auto& fn) {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      const int64_t lo = std::max(begin, first_unit[j]);
+      const int64_t hi = std::min(end, first_unit[j + 1]);
+      if (lo >= hi) continue;
+      const int64_t size = rows_per_unit(*jobs[j].w);
+      fn(jobs[j], (lo - first_unit[j]) * size, std::min((hi - first_unit[j]) * size, jobs[j].w->rows));
+    }
   };
 
   if (n_tokens <= kTokenBlock) {
-    // Decode and short prompts: equal shares of rows per thread, no shared counter.
-    const int64_t row_blocks = (w.rows + kRowBlock - 1) / kRowBlock;
+    // Decode and short prompts: equal shares of row blocks per thread, one kernel call per matrix.
+    const auto block = [](const MatrixView&) { return kRowBlock; };
+    const int64_t n_units = number_units(block);
     const auto run = [&](int64_t begin, int64_t end, int) {
-      const int64_t r0 = begin * kRowBlock;
-      gemm(r0, std::min(end * kRowBlock, w.rows) - r0, 0, n_tokens);
+      for_rows(begin, end, block, [&](const MatmulJob& job, int64_t r0, int64_t r1) {
+        gemm(job, r0, r1 - r0, 0, n_tokens);
+      });
     };
     if (parallel) {
-      pool.parallel_for(row_blocks, run);
+      pool.parallel_for(n_units, run);
     } else {
-      run(0, row_blocks, 0);
+      run(0, n_units, 0);
     }
     return;
   }
@@ -84,25 +124,28 @@ void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tok
   // Prefill: a panel of rows (about kPanelBytes of weights, so it stays in L2) meets every token
   // block before the next panel starts, so each weight byte comes from memory once per matmul.
   // Panels are handed out dynamically; at least 4 per thread keep the threads balanced.
-  int64_t panel_rows = static_cast<int64_t>(kPanelBytes / std::max<uint64_t>(w.row_bytes, 1));
-  panel_rows = std::min(panel_rows, w.rows / (4 * pool.size()));
-  panel_rows = std::max(kRowBlock, panel_rows / kRowBlock * kRowBlock);
-  const int64_t n_panels = (w.rows + panel_rows - 1) / panel_rows;
+  const auto panel = [&](const MatrixView& w) {
+    int64_t rows = static_cast<int64_t>(kPanelBytes / std::max<uint64_t>(w.row_bytes, 1));
+    rows = std::min(rows, total_rows / (4 * pool.size()));
+    return std::max(kRowBlock, rows / kRowBlock * kRowBlock);
+  };
+  const int64_t n_units = number_units(panel);
   const auto run_panels = [&](int64_t begin, int64_t end, int) {
-    for (int64_t p = begin; p < end; ++p) {
-      const int64_t panel_end = std::min((p + 1) * panel_rows, w.rows);
-      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
-        const int64_t n_cols = std::min(kTokenBlock, n_tokens - t0);
-        for (int64_t r0 = p * panel_rows; r0 < panel_end; r0 += kRowBlock) {
-          gemm(r0, std::min(kRowBlock, panel_end - r0), t0, n_cols);
+    for_rows(begin, end, panel, [&](const MatmulJob& job, int64_t r0, int64_t r1) {
+      const int64_t size = panel(*job.w);
+      for (int64_t p0 = r0; p0 < r1; p0 += size) {
+        const int64_t p1 = std::min(p0 + size, r1);
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
+          const int64_t n_cols = std::min(kTokenBlock, n_tokens - t0);
+          for (int64_t rb = p0; rb < p1; rb += kRowBlock) gemm(job, rb, std::min(kRowBlock, p1 - rb), t0, n_cols);
         }
       }
-    }
+    });
   };
   if (parallel) {
-    pool.parallel_for_dynamic(n_panels, 1, run_panels);
+    pool.parallel_for_dynamic(n_units, 1, run_panels);
   } else {
-    run_panels(0, n_panels, 0);
+    run_panels(0, n_units, 0);
   }
 }
 

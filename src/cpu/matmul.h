@@ -29,6 +29,17 @@ uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols);
 void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch);
 
+// Several matrices applied to the same activations (Q/K/V, or gate/up): activations are
+// converted once and all rows share one parallel region. Matrices of different column counts or
+// activation formats are run one after another. y of each job is (n_tokens, rows of its matrix).
+struct MatmulJob {
+  const MatrixView* w = nullptr;
+  float* y = nullptr;
+};
+inline constexpr size_t kMaxJobs = 4;
+void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
+                 std::span<uint8_t> scratch);
+
 // Copies row r of W, dequantized, into out[cols] (embedding lookup).
 void matrix_row(const MatrixView& w, int64_t r, float* out);
 

@@ -92,9 +92,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logi
     for (int64_t t = 0; t < n; ++t) {
       cpu::rms_norm(x_.data() + t * d, lw.attn_norm.data(), xb_.data() + t * d, d, c.rms_eps);
     }
-    cpu::matmul(pool, lw.wq, xb_.data(), n, q_.data(), scratch);
-    cpu::matmul(pool, lw.wk, xb_.data(), n, k_.data(), scratch);
-    cpu::matmul(pool, lw.wv, xb_.data(), n, v_.data(), scratch);
+    const cpu::MatmulJob qkv[] = {{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}};
+    cpu::matmul_many(pool, qkv, xb_.data(), n, scratch);
     for (int64_t t = 0; t < n; ++t) {
       float* q = q_.data() + t * c.q_dim();
       float* k = k_.data() + t * c.kv_dim();
@@ -115,8 +114,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logi
     for (int64_t t = 0; t < n; ++t) {
       cpu::rms_norm(x_.data() + t * d, lw.ffn_norm.data(), xb_.data() + t * d, d, c.rms_eps);
     }
-    cpu::matmul(pool, lw.w_gate, xb_.data(), n, gate_.data(), scratch);
-    cpu::matmul(pool, lw.w_up, xb_.data(), n, up_.data(), scratch);
+    const cpu::MatmulJob gate_up[] = {{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}};
+    cpu::matmul_many(pool, gate_up, xb_.data(), n, scratch);
     cpu::swiglu(gate_.data(), up_.data(), n * c.n_ff);
     cpu::matmul(pool, lw.w_down, gate_.data(), n, xb_.data(), scratch);
     cpu::add(x_.data(), xb_.data(), n * d);
