@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli_common.h"
+#include "generation.h"
 #include "cpu/kernels.h"
 #include "runtime/bench.h"
 #include "runtime/roofline.h"
@@ -15,12 +15,11 @@ namespace rf::app {
 namespace {
 
 struct BenchOptions {
-  std::string model;
+  EvalOptions eval;  // model, batch size and KV cache types (threads come as a list below)
   std::vector<int64_t> n_prompt = {512};
   std::vector<int64_t> n_gen = {128};
   std::vector<int> threads;
   int repetitions = 5;
-  int64_t n_batch = 512;
   bool roofline = false;
   std::string format;
 };
@@ -73,13 +72,13 @@ void print_json(const BenchOptions& o, const Model& model, const std::vector<Row
       samples_ts.push_back(static_cast<double>(r.test.n_prompt + r.test.n_gen) / s);
     }
     nlohmann::json j = {
-        {"model_filename", o.model},
+        {"model_filename", o.eval.model},
         {"model_type", model.config().arch_name + " " + weight_type_name(model)},
         {"model_size", model.weight_bytes()},
         {"model_n_params", n_params(model)},
         {"backend", std::string("CPU ") + std::string(cpu::isa_name(cpu::kernels().isa))},
         {"cpu_info", hardware().cpu.model_name},
-        {"n_batch", o.n_batch},
+        {"n_batch", o.eval.n_batch},
         {"n_threads", row.threads},
         {"n_prompt", r.test.n_prompt},
         {"n_gen", r.test.n_gen},
@@ -136,7 +135,7 @@ void print_table(const BenchOptions& o, const Model& model, const std::vector<Ro
 }
 
 int run_benchmarks(const BenchOptions& o) {
-  auto model = load_model(o.model);
+  auto model = load_model(o.eval.model);
   if (!model.ok()) return fail(model.error().message);
   std::vector<BenchTest> tests;
   for (const int64_t p : o.n_prompt) {
@@ -153,7 +152,7 @@ int run_benchmarks(const BenchOptions& o) {
     for (const BenchTest& test : tests) {
       std::fprintf(stderr, "running %s with %d threads, %d repetitions\n", test_name(test).c_str(), threads,
                    o.repetitions);
-      auto result = run_bench(*model, pool, test, o.repetitions, o.n_batch);
+      auto result = run_bench(*model, pool, test, o.repetitions, session_params(o.eval, 0, false));
       if (!result.ok()) return fail(result.error().message);
       const double roof_ts = o.roofline ? roof_tokens_per_second(*model, test, roof) : 0.0;
       rows.push_back({std::move(result).value(), threads, roof_ts});
@@ -172,7 +171,8 @@ int run_benchmarks(const BenchOptions& o) {
 Command add_bench_command(CLI::App& root) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = root.add_subcommand("bench", "measure prompt and generation speed like llama-bench");
-  add_model_option(cmd, o->model);
+  add_model_option(cmd, o->eval.model);
+  o->eval.n_batch = 512;
   o->threads = {std::max(1, hardware().cpu.physical_cores)};
   cmd->add_option("-p,--n-prompt", o->n_prompt, "prompt lengths (comma-separated)")->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", o->n_gen, "generation lengths (comma-separated)")->delimiter(',')->capture_default_str();
@@ -181,7 +181,8 @@ Command add_bench_command(CLI::App& root) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_option("-r,--repetitions", o->repetitions, "repetitions of each test")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("-b,--batch-size", o->n_batch, "prompt tokens per forward chunk")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+  cmd->add_option("-b,--batch-size", o->eval.n_batch, "prompt tokens per forward chunk")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+  add_cache_type_options(cmd, o->eval);
   cmd->add_flag("--roofline", o->roofline, "measure bandwidth and peak compute in the same run and report each result as a fraction of its roof");
   add_output_option(cmd, o->format);
   return {cmd, [o] { return run_benchmarks(*o); }};

@@ -27,7 +27,7 @@ int run_perplexity(const PerplexityOptions& o) {
   const int64_t n_ctx = o.eval.n_ctx > 0 ? o.eval.n_ctx : 512;
   ThreadPool pool(o.eval.threads);
   const double start = now_seconds();
-  auto result = compute_perplexity(*model, pool, tokens, n_ctx, o.eval.n_batch,
+  auto result = compute_perplexity(*model, pool, tokens, session_params(o.eval, n_ctx, true),
                                    [](int64_t done, int64_t total, double ppl) {
                                      std::fprintf(stderr, "[%lld/%lld] running perplexity %.4f\n",
                                                   static_cast<long long>(done), static_cast<long long>(total), ppl);
@@ -53,6 +53,7 @@ Command add_perplexity_command(CLI::App& root) {
   auto o = std::make_shared<PerplexityOptions>();
   CLI::App* cmd = root.add_subcommand("perplexity", "measure perplexity on a text file (llama.cpp's method)");
   add_eval_options(cmd, o->eval);
+  add_cache_type_options(cmd, o->eval);
   add_output_option(cmd, o->format);
   cmd->add_option("-f,--file", o->file, "text file")->required();
   return {cmd, [o] { return run_perplexity(*o); }};

@@ -1,5 +1,7 @@
 // rocmforge: the command-line entry point; each subcommand lives in its own cmd_*.cc file.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli_common.h"
 #include "hardware/report.h"
@@ -24,7 +26,14 @@ int main(int argc, char** argv) {
       add_hardware_command(root), add_tokenize_command(root), add_run_command(root),
       add_logits_command(root),   add_perplexity_command(root), add_bench_command(root),
   };
-  CLI11_PARSE(root, argc, argv);
+  // llama.cpp spells some long names with one dash (-ctk, -ctv); CLI11 wants two.
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::string& a : args) {
+    if (a == "-ctk" || a == "-ctv") a.insert(0, "-");
+  }
+  std::vector<char*> argv_fixed;
+  for (std::string& a : args) argv_fixed.push_back(a.data());
+  CLI11_PARSE(root, argc, argv_fixed.data());
 
   if (show_hardware) return commands[0].run();
   for (const Command& cmd : commands) {

@@ -41,9 +41,10 @@ double BenchResult::stddev_ts() const {
 }
 
 Result<BenchResult> run_bench(const Model& model, ThreadPool& pool, const BenchTest& test, int repetitions,
-                              int64_t n_batch) {
-  const int64_t n_ctx = std::max<int64_t>(tokens_of(test), 1);
-  auto session = Session::create(model, pool, {n_ctx, n_batch, false});
+                              SessionParams params) {
+  params.n_ctx = std::max<int64_t>(tokens_of(test), 1);
+  params.logits_all = false;
+  auto session = Session::create(model, pool, params);
   if (!session.ok()) return session.error();
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(model.config().n_vocab - 1));

@@ -6,6 +6,7 @@
 
 #include "base/result.h"
 #include "model/model.h"
+#include "model/session.h"
 #include "threading/thread_pool.h"
 
 namespace rf {
@@ -25,9 +26,10 @@ struct BenchResult {
 };
 
 // Runs one warm-up and then `repetitions` timed runs of a test with random token ids (fixed seed),
-// like llama-bench. Each run starts from an empty KV cache.
+// like llama-bench. Each run starts from an empty KV cache; `params` gives the batch size and KV
+// cache formats (its n_ctx is replaced by the test's length).
 Result<BenchResult> run_bench(const Model& model, ThreadPool& pool, const BenchTest& test, int repetitions,
-                              int64_t n_batch);
+                              SessionParams params);
 
 // Bytes of weights a decode step reads (every matrix once, one embedding row) and the matrix
 // multiply-add count per token (2 ops each): the numerators of the bandwidth and compute roofs.

@@ -22,15 +22,17 @@ double negative_log_likelihood(std::span<const float> logits, int32_t target) {
 }  // namespace
 
 Result<PerplexityResult> compute_perplexity(const Model& model, ThreadPool& pool,
-                                            std::span<const int32_t> tokens, int64_t n_ctx, int64_t n_batch,
+                                            std::span<const int32_t> tokens, SessionParams params,
                                             const std::function<void(int64_t, int64_t, double)>& on_chunk) {
+  const int64_t n_ctx = params.n_ctx;
   if (n_ctx < 4) return make_error("perplexity needs a context of at least 4 tokens");
   const auto n_chunks = static_cast<int64_t>(tokens.size()) / n_ctx;
   if (n_chunks == 0) {
     return make_error("the text is %zu tokens, fewer than one chunk of %lld (lower -c)", tokens.size(),
                       static_cast<long long>(n_ctx));
   }
-  auto session = Session::create(model, pool, {n_ctx, n_batch, true});
+  params.logits_all = true;
+  auto session = Session::create(model, pool, params);
   if (!session.ok()) return session.error();
 
   const int32_t bos = model.tokenizer().bos_id();

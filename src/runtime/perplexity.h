@@ -7,6 +7,7 @@
 
 #include "base/result.h"
 #include "model/model.h"
+#include "model/session.h"
 #include "threading/thread_pool.h"
 
 namespace rf {
@@ -19,9 +20,10 @@ struct PerplexityResult {
 
 // Cuts `tokens` into chunks of n_ctx (the first token of each replaced by BOS), evaluates each
 // chunk from an empty context and scores only its second half, where every prediction has at
-// least n_ctx/2 tokens of history. `on_chunk(done, total, running_ppl)` reports progress.
+// least n_ctx/2 tokens of history. `params` gives n_ctx (the chunk size), batch and KV cache
+// formats; logits_all is implied. `on_chunk(done, total, running_ppl)` reports progress.
 Result<PerplexityResult> compute_perplexity(
-    const Model& model, ThreadPool& pool, std::span<const int32_t> tokens, int64_t n_ctx, int64_t n_batch,
+    const Model& model, ThreadPool& pool, std::span<const int32_t> tokens, SessionParams params,
     const std::function<void(int64_t, int64_t, double)>& on_chunk = {});
 
 }  // namespace rf

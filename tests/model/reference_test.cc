@@ -133,7 +133,7 @@ TEST(Stories260K, PerplexityMatchesReference) {
   ThreadPool pool(2);
   const std::pair<int64_t, double> cases[] = {{64, 2.8079}, {128, 2.7874}, {256, 2.7534}};
   for (const auto& [n_ctx, expected] : cases) {
-    auto result = compute_perplexity(stories(), pool, tokens, n_ctx, 64);
+    auto result = compute_perplexity(stories(), pool, tokens, {n_ctx, 64, true});
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_NEAR(result->perplexity, expected, 2e-3) << "CTX " << n_ctx;
   }
