@@ -14,6 +14,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -243,14 +244,17 @@ __m512i scale_pair_control(int p) {
 }
 
 // VPSHUFB control for the scales of sub-blocks 4q .. 4q + 3 in the layout VPACKSSDW leaves the sums
-// of pairs p = 2q, 2q + 1 in: 128-bit lanes 0-1 = [4q x4, 4q + 2 x4], lanes 2-3 = [4q + 1 x4, 4q + 3 x4].
-__m512i scale_quad_control(int q) {
+// of pairs p = 2q, 2q + 1 in: 128-bit lanes 0-1 = [4q x4, 4q + 2 x4], lanes 2-3 = [4q + 1 x4, 4q + 3 x4];
+// with `nibbles` (sums of the low | high nibbles of qs[64q ..]): [4q x4, 4q + 1 x4], [4q + 2 x4, 4q + 3 x4].
+__m512i scale_quad_control(int q, bool nibbles = false) {
   const auto pair = [](int lo, int hi) {
     const auto idx = [](int s) { return static_cast<int16_t>((2 * s + 1) << 8 | 2 * s); };  // bytes of int16 s
     return _mm256_broadcastsi128_si256(
         _mm_set_epi16(idx(hi), idx(hi), idx(hi), idx(hi), idx(lo), idx(lo), idx(lo), idx(lo)));
   };
-  return _mm512_inserti64x4(_mm512_castsi256_si512(pair(4 * q, 4 * q + 2)), pair(4 * q + 1, 4 * q + 3), 1);
+  const int second = nibbles ? 1 : 2;
+  return _mm512_inserti64x4(_mm512_castsi256_si512(pair(4 * q, 4 * q + second)),
+                            pair(4 * q + 3 - second, 4 * q + 3), 1);
 }
 
 // Sub-block sums (adjacent bsums added) of 8 tokens, as int16 for VPMADDWD against mins_lo / mins_hi:
@@ -357,6 +361,10 @@ struct K4 {
 
   template <int R, int T>
   struct Narrow {
+    // q4_K with few tokens: the low and high nibbles of 64 bytes of qs are one weight vector each
+    // (half the loads and shifts of quants()); the few activation vectors are rearranged to match.
+    static constexpr bool kNibbles = !kQ5 && T <= 2;
+
     static void run(const GemmArgs& g, int64_t r0, int64_t c0) {
       const int64_t nb = g.k / kSuperBlockSize;
       const Block* w[R];
@@ -368,6 +376,8 @@ struct K4 {
         for (auto& v : row) v = _mm512_setzero_ps();
       }
       RangePrefetch pf(g, r0, R);
+      const __m512 sign_odd = _mm512_setr_ps(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1);
+      const __m512i interleave = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
       for (int64_t b = 0; b < nb; ++b) {
         ScalesMins sm[R];
         __m512i qh[R];
@@ -386,14 +396,25 @@ struct K4 {
           __m512i w0[R], w1[R], s[R];
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            w0[r] = quants(w[r][b], qh[r], 2 * q);
-            w1[r] = quants(w[r][b], qh[r], 2 * q + 1);
-            s[r] = _mm512_shuffle_epi8(sm[r].sc, scale_quad_control(q));
+            if constexpr (kNibbles) {
+              const __m512i qs = _mm512_loadu_si512(w[r][b].qs + 64 * q);
+              w0[r] = _mm512_and_si512(qs, _mm512_set1_epi8(0x0f));
+              w1[r] = _mm512_and_si512(_mm512_srli_epi16(qs, 4), _mm512_set1_epi8(0x0f));
+            } else {
+              w0[r] = quants(w[r][b], qh[r], 2 * q);
+              w1[r] = quants(w[r][b], qh[r], 2 * q + 1);
+            }
+            s[r] = _mm512_shuffle_epi8(sm[r].sc, scale_quad_control(q, kNibbles));
           }
 #pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
-            const __m512i a0 = _mm512_loadu_si512(a[t][b].qs + 128 * q);
-            const __m512i a1 = _mm512_loadu_si512(a[t][b].qs + 128 * q + 64);
+            __m512i a0 = _mm512_loadu_si512(a[t][b].qs + 128 * q);
+            __m512i a1 = _mm512_loadu_si512(a[t][b].qs + 128 * q + 64);
+            if constexpr (kNibbles) {  // weights 128q + [0, 32) | [64, 96), then [32, 64) | [96, 128)
+              const __m512i lo = _mm512_shuffle_i64x2(a0, a1, 0x44);
+              a1 = _mm512_shuffle_i64x2(a0, a1, 0xee);
+              a0 = lo;
+            }
 #pragma GCC unroll 4
             for (int r = 0; r < R; ++r) {
               const __m512i x0 = dpbusd0(w0[r], a0);
@@ -402,17 +423,29 @@ struct K4 {
             }
           }
         }
+        // One conversion and FMA per (row, token): the quant sums folded to 8 lanes interleaved
+        // with the 8 min sums, times [d, dmin, d, dmin, ...] (both f16 halves converted at once)
+        // times [da, -da, ...].
+        __m512 dm[R];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          static_assert(offsetof(Block, d) == 0 && offsetof(Block, dmin) == 2);
+          int32_t d_dmin;
+          std::memcpy(&d_dmin, &w[r][b], sizeof(d_dmin));
+          dm[r] = _mm512_cvtph_ps(_mm256_set1_epi32(d_dmin));
+        }
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
-          const float da = a[t][b].d;
+          const __m512 da = _mm512_mul_ps(_mm512_set1_ps(a[t][b].d), sign_odd);
           const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums));
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
-            const __m512i summ = _mm512_zextsi256_si512(_mm256_madd_epi16(bsums, sm[r].mins));
-            const float d = half_to_float(w[r][b].d) * da;
-            const float dmin = half_to_float(w[r][b].dmin) * da;
-            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r][t]), _mm512_set1_ps(d), acc[r][t]);
-            acc[r][t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_set1_ps(dmin), acc[r][t]);
+            const __m256i sum8 =
+                _mm256_add_epi32(_mm512_castsi512_si256(sumi[r][t]), _mm512_extracti64x4_epi64(sumi[r][t], 1));
+            const __m256i summ = _mm256_madd_epi16(bsums, sm[r].mins);
+            const __m512i z = _mm512_permutex2var_epi32(_mm512_castsi256_si512(sum8), interleave,
+                                                        _mm512_castsi256_si512(summ));
+            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(z), _mm512_mul_ps(dm[r], da), acc[r][t]);
           }
         }
       }
