@@ -142,8 +142,9 @@ void store_wide(const GemmArgs& g, int64_t r0, int64_t c0, const __m512 (&acc)[R
   }
 }
 
-// Token-pair sums s[i] (tokens 2i, 2i + 1, each 128-bit lane = [2i, 2i, 2i + 1, 2i + 1]) summed over
-// their 4 lanes into the token layout: two rounds of 128-bit lane shuffles.
+// 128-bit lane i of the result = the sum of s[i]'s four 128-bit lanes: two rounds of lane shuffles.
+// Wide tiles: token-pair sums (tokens 2i, 2i + 1, each lane = [2i, 2i, 2i + 1, 2i + 1]) into the
+// token layout; narrow tiles: 4 rows' sums into one vector, row i in lane i.
 __m512i reduce_pairs(const __m512i (&s)[4]) {
   const __m512i u01 = _mm512_add_epi32(_mm512_shuffle_i64x2(s[0], s[1], 0x44), _mm512_shuffle_i64x2(s[0], s[1], 0xee));
   const __m512i u23 = _mm512_add_epi32(_mm512_shuffle_i64x2(s[2], s[3], 0x44), _mm512_shuffle_i64x2(s[2], s[3], 0xee));
@@ -207,33 +208,39 @@ void gemm_tiles(const GemmArgs& g) {
 
 // ---- q4_K and q5_K ------------------------------------------------------------------------
 
-// Scales and mins of one q4_K/q5_K super-block as int16: `sc` = the 8 scales in every 128-bit lane
-// (for VPSHUFB); `mins` = each min twice (one per bsum of 16, narrow tiles); `mins_lo` / `mins_hi` =
-// [m0..m3, m0..m3] / [m4..m7, m4..m7] in every 128-bit lane (wide tiles).
+// Scales and mins of one q4_K/q5_K super-block as int16 (wide tiles): `sc` = the 8 scales in every
+// 128-bit lane (for VPSHUFB); `mins_lo` / `mins_hi` = [m0..m3, m0..m3] / [m4..m7, m4..m7] in every
+// 128-bit lane.
 struct ScalesMins {
   __m512i sc;
-  __m256i mins;
   __m512i mins_lo;
   __m512i mins_hi;
 };
 
 // The 12 packed bytes b0..b11 hold sc0-3 = b0-3 & 63, m0-3 = b4-7 & 63, sc4-7 = (b8-11 & 15) |
-// (b0-3 >> 6) << 4, m4-7 = (b8-11 >> 4) | (b4-7 >> 6) << 4. Unpacked in vector registers (the scalar
-// version's moves from general registers cost a q4_K prefill tile 3%).
+// (b0-3 >> 6) << 4, m4-7 = (b8-11 >> 4) | (b4-7 >> 6) << 4. `v` holds 16 bytes from `scales` (the 12
+// plus 4 of qs) in each 128-bit lane, one super-block per lane; the result is [sc0..sc7, m0..m7] in
+// each. Unpacked in vector registers (the scalar version's moves from general registers cost a q4_K
+// prefill tile 3%), up to 4 rows at once in narrow tiles.
+__m512i scale_min_bytes(__m512i v) {
+  const auto lanes = [](__m128i x) { return _mm512_broadcast_i32x4(x); };
+  const __m512i lo = _mm512_shuffle_epi8(v, lanes(_mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11)));
+  const __m512i top =
+      _mm512_shuffle_epi8(v, lanes(_mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7)));
+  __m512i b = _mm512_and_si512(lo, lanes(_mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0)));
+  // b | (x & mask), twice: the high nibbles of b8-11, then the top bits of b0-7.
+  b = _mm512_ternarylogic_epi32(b, _mm512_srli_epi16(lo, 4),
+                                lanes(_mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15)), 0xf8);
+  return _mm512_ternarylogic_epi32(b, _mm512_srli_epi16(top, 2),
+                                   lanes(_mm_setr_epi8(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48)), 0xf8);
+}
+
 ScalesMins unpack_scales_mins(const uint8_t* scales) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales));  // + 4 bytes of qs
-  const __m128i lo = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-  const __m128i top = _mm_shuffle_epi8(v, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
-  __m128i b = _mm_and_si128(lo, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0));
-  // b | (x & mask), twice: the high nibbles of b8-11, then the top bits of b0-7.
-  b = _mm_ternarylogic_epi32(b, _mm_srli_epi16(lo, 4),
-                             _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15), 0xf8);
-  b = _mm_ternarylogic_epi32(b, _mm_srli_epi16(top, 2),
-                             _mm_setr_epi8(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48), 0xf8);
-  // b = [sc0..sc7, m0..m7]
+  const __m128i b = _mm512_castsi512_si128(scale_min_bytes(_mm512_castsi128_si512(v)));
   const __m128i m16 = _mm_cvtepu8_epi16(_mm_srli_si128(b, 8));
-  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(b)), _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(b, b)),
-          _mm512_broadcast_i32x4(_mm_unpacklo_epi64(m16, m16)), _mm512_broadcast_i32x4(_mm_unpackhi_epi64(m16, m16))};
+  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(b)), _mm512_broadcast_i32x4(_mm_unpacklo_epi64(m16, m16)),
+          _mm512_broadcast_i32x4(_mm_unpackhi_epi64(m16, m16))};
 }
 
 // VPSHUFB control spreading scale 2p over the low 256 bits and 2p + 1 over the high 256 bits.
@@ -371,24 +378,38 @@ struct K4 {
       const BlockQ8_K* a[T];
       for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const Block*>(g.w + (r0 + r) * g.w_stride);
       for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
-      __m512 acc[R][T];
-      for (auto& row : acc) {
-        for (auto& v : row) v = _mm512_setzero_ps();
-      }
+      static_assert(R <= 4);
+      // acc[t]: 128-bit lane r = 4 partial sums of row r (lanes past R stay 0).
+      __m512 acc[T];
+      for (auto& v : acc) v = _mm512_setzero_ps();
       RangePrefetch pf(g, r0, R);
-      const __m512 sign_odd = _mm512_setr_ps(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1);
-      const __m512i interleave = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
       for (int64_t b = 0; b < nb; ++b) {
-        ScalesMins sm[R];
         __m512i qh[R];
         __m512i sumi[R][T];
         pf.step(b);
+        // The R <= 4 rows' scales and mins unpacked together, row r in 128-bit lane r: mins16 =
+        // its 8 mins as int16; sc[r] = its 8 scales as int16 in every lane (for VPSHUFB).
+        __m512i sc[R];
+        __m512i mins16;
+        {
+          const auto scales = [&](int r) {  // + 4 bytes of qs
+            return _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales));
+          };
+          __m512i v = _mm512_castsi128_si512(scales(0));
+          if constexpr (R > 1) v = _mm512_inserti32x4(v, scales(1), 1);
+          if constexpr (R > 2) v = _mm512_inserti32x4(v, scales(2), 2);
+          if constexpr (R > 3) v = _mm512_inserti32x4(v, scales(3), 3);
+          const __m512i bytes = scale_min_bytes(v);
+          const __m512i sc16 = _mm512_unpacklo_epi8(bytes, _mm512_setzero_si512());
+          mins16 = _mm512_unpackhi_epi8(bytes, _mm512_setzero_si512());
 #pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          sm[r] = unpack_scales_mins(w[r][b].scales);
-          qh[r] = high_bits(w[r][b]);
+          for (int r = 0; r < R; ++r) {
+            const __m512i lane = _mm512_add_epi32(_mm512_set4_epi32(3, 2, 1, 0), _mm512_set1_epi32(4 * r));
+            sc[r] = _mm512_permutexvar_epi32(lane, sc16);
+            qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
-          for (int t = 0; t < T; ++t) sumi[r][t] = _mm512_setzero_si512();
+            for (int t = 0; t < T; ++t) sumi[r][t] = _mm512_setzero_si512();
+          }
         }
         // Two rounds of the pairs p = 2q, 2q + 1 (sub-blocks 4q .. 4q + 3) packed together.
 #pragma GCC unroll 2
@@ -404,7 +425,7 @@ struct K4 {
               w0[r] = quants(w[r][b], qh[r], 2 * q);
               w1[r] = quants(w[r][b], qh[r], 2 * q + 1);
             }
-            s[r] = _mm512_shuffle_epi8(sm[r].sc, scale_quad_control(q, kNibbles));
+            s[r] = _mm512_shuffle_epi8(sc[r], scale_quad_control(q, kNibbles));
           }
 #pragma GCC unroll 4
           for (int t = 0; t < T; ++t) {
@@ -423,33 +444,42 @@ struct K4 {
             }
           }
         }
-        // One conversion and FMA per (row, token): the quant sums folded to 8 lanes interleaved
-        // with the 8 min sums, times [d, dmin, d, dmin, ...] (both f16 halves converted at once)
-        // times [da, -da, ...].
-        __m512 dm[R];
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
+        // All R rows at once, row r in 128-bit lane r: d_r and dmin_r (both f16 pairs converted in
+        // one go), each token's quant sums folded to 4 lanes per row and its min sums (mins x
+        // sub-block sums of bsums), then one FMA each.
+        __m512 d, dmin;
+        {
           static_assert(offsetof(Block, d) == 0 && offsetof(Block, dmin) == 2);
-          int32_t d_dmin;
-          std::memcpy(&d_dmin, &w[r][b], sizeof(d_dmin));
-          dm[r] = _mm512_cvtph_ps(_mm256_set1_epi32(d_dmin));
+          int32_t pairs[4] = {};
+          for (int r = 0; r < R; ++r) std::memcpy(&pairs[r], &w[r][b], sizeof(int32_t));
+          const __m512 dm = _mm512_castps256_ps512(
+              _mm256_cvtph_ps(_mm_setr_epi32(pairs[0], pairs[1], pairs[2], pairs[3])));  // [d0, dmin0, d1, ...]
+          d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6), dm);
+          dmin = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7), dm);
         }
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
-          const __m512 da = _mm512_mul_ps(_mm512_set1_ps(a[t][b].d), sign_odd);
+          const __m512 da = _mm512_set1_ps(a[t][b].d);
+          // Sub-block sums (adjacent bsums, < 2^13) as int16 in every 128-bit lane.
           const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][b].bsums));
-#pragma GCC unroll 4
-          for (int r = 0; r < R; ++r) {
-            const __m256i sum8 =
-                _mm256_add_epi32(_mm512_castsi512_si256(sumi[r][t]), _mm512_extracti64x4_epi64(sumi[r][t], 1));
-            const __m256i summ = _mm256_madd_epi16(bsums, sm[r].mins);
-            const __m512i z = _mm512_permutex2var_epi32(_mm512_castsi256_si512(sum8), interleave,
-                                                        _mm512_castsi256_si512(summ));
-            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(z), _mm512_mul_ps(dm[r], da), acc[r][t]);
-          }
+          const __m512i sub =
+              _mm512_broadcast_i32x4(_mm256_cvtepi32_epi16(_mm256_madd_epi16(bsums, _mm256_set1_epi16(1))));
+          const __m512i summ = _mm512_madd_epi16(mins16, sub);
+          __m512i rows[4];
+          for (int r = 0; r < 4; ++r) rows[r] = r < R ? sumi[r < R ? r : 0][t] : _mm512_setzero_si512();  // in bounds
+          const __m512i sumq = reduce_pairs(rows);
+          acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumq), _mm512_mul_ps(d, da), acc[t]);
+          acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, da), acc[t]);
         }
       }
-      store_narrow<R, T>(g, r0, c0, acc);
+      for (int t = 0; t < T; ++t) {
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, acc[t]);
+        for (int r = 0; r < R; ++r) {
+          const float* l = lanes + 4 * r;
+          g.out[(c0 + t) * g.out_stride + r0 + r] = (l[0] + l[1]) + (l[2] + l[3]);
+        }
+      }
     }
   };
 };
