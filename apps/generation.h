@@ -10,7 +10,7 @@ struct EvalOptions {
   std::string model;
   int threads = 1;
   int64_t n_ctx = 0;
-  int64_t n_batch = 64;
+  int64_t n_batch = 512;
   std::string cache_type_k = "f32";  // KV cache storage: f32 | q8_0
   std::string cache_type_v = "f32";
 };

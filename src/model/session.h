@@ -14,7 +14,7 @@ namespace rf {
 
 struct SessionParams {
   int64_t n_ctx = 0;          // context length; 0 = min(trained context, 4096)
-  int64_t n_batch = 64;       // tokens per forward chunk during prefill
+  int64_t n_batch = 512;      // tokens per forward chunk during prefill
   bool logits_all = false;    // keep logits for every evaluated token (perplexity, logit dumps)
   cpu::KvFormat k_type = cpu::KvFormat::kF32;  // KV cache storage of keys and of values
   cpu::KvFormat v_type = cpu::KvFormat::kF32;
