@@ -106,17 +106,17 @@ void prefetch_ahead(const Block* row, int64_t b) {
 struct RangePrefetch {
   uintptr_t base;  // may lie past the matrix: a prefetch there is harmless, pointer arithmetic is not
   int64_t lines;
-  int64_t nb;
+  int64_t per_block;  // lines per super-block, rounded up (no division in the loop)
   int64_t next = 0;
 
   RangePrefetch(const GemmArgs& g, int64_t r0, int rows)
       : base(reinterpret_cast<uintptr_t>(g.w) + static_cast<uintptr_t>(r0 + rows) * g.w_stride),
         lines(static_cast<int64_t>((static_cast<uint64_t>(rows) * g.w_stride + 63) / 64)),
-        nb(g.k / kSuperBlockSize) {}
+        per_block((lines + g.k / kSuperBlockSize - 1) / (g.k / kSuperBlockSize)) {}
 
-  // The lines due once super-block b has started.
-  void step(int64_t b) {
-    for (const int64_t end = (b + 1) * lines / nb; next < end; ++next) {
+  // The next lines, once per super-block.
+  void step() {
+    for (const int64_t end = next + per_block < lines ? next + per_block : lines; next < end; ++next) {
       _mm_prefetch(reinterpret_cast<const char*>(base + static_cast<uintptr_t>(next) * 64), _MM_HINT_T0);
     }
   }
@@ -386,7 +386,7 @@ struct K4 {
       for (int64_t b = 0; b < nb; ++b) {
         __m512i qh[R];
         __m512i sumi[R][T];
-        pf.step(b);
+        pf.step();
         // The R <= 4 rows' scales and mins unpacked together, row r in 128-bit lane r: mins16 =
         // its 8 mins as int16; sc[r] = its 8 scales as int16 in every lane (for VPSHUFB).
         __m512i sc[R];
@@ -605,7 +605,7 @@ struct Q6 {
       for (int64_t b = 0; b < nb; ++b) {
         __m512i sc[R];
         __m512i sumi[R][T];
-        pf.step(b);
+        pf.step();
         {
           __m512i offset[R];
 #pragma GCC unroll 4
