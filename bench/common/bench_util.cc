@@ -1,0 +1,187 @@
+// Shared pieces of the gemm microbenchmarks: thread pools, random weights, roofs, counters, registration.
+#include "common/bench_util.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "quant/quantize.h"
+
+namespace rf::bench {
+namespace {
+
+using cpu::ActFormat;
+using cpu::Isa;
+
+// Copies of the matrix one benchmark cycles through.
+int copies_for(uint64_t matrix_bytes, bool stream) {
+  return stream ? static_cast<int>((kStreamBytes + matrix_bytes - 1) / matrix_bytes) : 1;
+}
+
+AlignedBuffer<uint8_t> weight_copies(DType type, int copies) {
+  const std::span<const uint8_t> matrix = random_matrix(type);
+  AlignedBuffer<uint8_t> buf(matrix.size() * static_cast<uint64_t>(copies));
+  for (int c = 0; c < copies; ++c) std::memcpy(buf.data() + matrix.size() * static_cast<uint64_t>(c), matrix.data(), matrix.size());
+  return buf;
+}
+
+bool is_float(DType type) { return type == DType::kF32 || type == DType::kF16 || type == DType::kBF16; }
+
+// The rate counter ("GB/s" for one token, "GFLOP/s" or "GOP/s" otherwise) and `roof` in the same
+// unit (shown without the "/s" Google Benchmark appends to rates).
+void report(benchmark::State& state, DType type, ActFormat act, int64_t n_tokens, uint64_t matrix_bytes,
+            const Roofline& roofline) {
+  const auto iters = static_cast<double>(state.iterations());
+  double work = 0, roof = 0;  // work in units of 1e9 per iteration
+  std::string name;
+  if (n_tokens == 1) {
+    name = "GB/s";
+    work = 1e-9 * static_cast<double>(matrix_bytes);
+    roof = roofline.read_gbps;
+  } else {
+    name = is_float(type) ? "GFLOP/s" : "GOP/s";
+    work = 2e-9 * kRows * kCols * static_cast<double>(n_tokens);
+    roof = act == ActFormat::kF32 ? roofline.fp32_gflops : act == ActFormat::kBF16 ? roofline.bf16_gflops
+                                                                                    : roofline.int8_gops;
+  }
+  state.counters[name] = benchmark::Counter(work * iters, benchmark::Counter::kIsRate);
+  state.counters["roof"] = roof;
+}
+
+// The level, and which bf16 path it takes.
+std::string label(Isa isa, DType type) {
+  return std::string(cpu::isa_name(isa)) + (cpu::kernels_for(isa).for_type(type).act == ActFormat::kBF16 ? " bf16-dot" : "");
+}
+
+// One level's kernel over the weights on the calling thread (the per-ISA comparison).
+void BM_Kernel(benchmark::State& state, Isa isa, DType type, GemmCase c) {
+  const cpu::GemmKernel& kernel = cpu::kernels_for(isa).for_type(type);
+  const uint64_t w_stride = row_bytes(type, kCols).value();
+  const uint64_t matrix_bytes = w_stride * kRows;
+  const int copies = copies_for(matrix_bytes, c.stream);
+  const AlignedBuffer<uint8_t> w = weight_copies(type, copies);
+  const std::vector<float> x = random_activations(c.n_tokens * kCols, 2);
+  AlignedBuffer<uint8_t> scratch(cpu::matmul_scratch_bytes(c.n_tokens, kCols));
+  AlignedBuffer<float> y(static_cast<size_t>(kRows * c.n_tokens));
+  const Roofline& roofline = roofs(isa, false);
+  int copy = 0;
+  for (auto _ : state) {
+    const cpu::MatrixView view{w.data() + matrix_bytes * static_cast<uint64_t>(copy), type, kRows, kCols, w_stride};
+    kernel_matmul(kernel, view, x.data(), c.n_tokens, y.data(), scratch.data());
+    benchmark::DoNotOptimize(y.data());
+    copy = (copy + 1) % copies;
+  }
+  report(state, type, kernel.act, c.n_tokens, matrix_bytes, roofline);
+  state.SetLabel(label(isa, type));
+}
+
+// The real driver on a pool of 1 thread or of every CPU, with kernels()'s level.
+void BM_Matmul(benchmark::State& state, DType type, GemmCase c, bool all_threads) {
+  const uint64_t w_stride = row_bytes(type, kCols).value();
+  const uint64_t matrix_bytes = w_stride * kRows;
+  const int copies = copies_for(matrix_bytes, c.stream);
+  const AlignedBuffer<uint8_t> w = weight_copies(type, copies);
+  const std::vector<float> x = random_activations(c.n_tokens * kCols, 2);
+  AlignedBuffer<uint8_t> scratch(cpu::matmul_scratch_bytes(c.n_tokens, kCols));
+  AlignedBuffer<float> y(static_cast<size_t>(kRows * c.n_tokens));
+  ThreadPool& threads = pool(all_threads);
+  const Roofline& roofline = roofs(cpu::kernels().isa, all_threads);
+  int copy = 0;
+  for (auto _ : state) {
+    const cpu::MatrixView view{w.data() + matrix_bytes * static_cast<uint64_t>(copy), type, kRows, kCols, w_stride};
+    cpu::matmul(threads, view, x.data(), c.n_tokens, y.data(), std::span(scratch.data(), scratch.size()));
+    benchmark::DoNotOptimize(y.data());
+    copy = (copy + 1) % copies;
+  }
+  report(state, type, cpu::kernels().for_type(type).act, c.n_tokens, matrix_bytes, roofline);
+  state.SetLabel(label(cpu::kernels().isa, type));
+}
+
+}  // namespace
+
+int n_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+ThreadPool& pool(bool all_threads) {
+  static ThreadPool one(1);
+  static ThreadPool all(n_threads());
+  return all_threads ? all : one;
+}
+
+std::vector<float> random_activations(int64_t n, uint32_t seed) {
+  std::vector<float> x(static_cast<size_t>(n));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  for (float& v : x) v = gauss(rng);
+  return x;
+}
+
+std::span<const uint8_t> random_matrix(DType type) {
+  static std::map<DType, std::unique_ptr<AlignedBuffer<uint8_t>>> made;
+  std::unique_ptr<AlignedBuffer<uint8_t>>& matrix = made[type];
+  if (matrix == nullptr) {
+    const uint64_t stride = row_bytes(type, kCols).value();
+    matrix = std::make_unique<AlignedBuffer<uint8_t>>(stride * kRows);
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> row(static_cast<size_t>(kCols));
+    for (int64_t r = 0; r < kRows; ++r) {
+      for (float& v : row) v = u(rng);
+      quantize_row(type, row.data(), matrix->data() + stride * static_cast<uint64_t>(r), kCols);
+    }
+  }
+  return {matrix->data(), matrix->size()};
+}
+
+const Roofline& roofs(Isa isa, bool all_threads) {
+  static std::map<std::pair<Isa, bool>, Roofline> measured;
+  const auto key = std::make_pair(isa, all_threads);
+  auto it = measured.find(key);
+  if (it == measured.end()) it = measured.emplace(key, measure_roofline(pool(all_threads), cpu::kernels_for(isa))).first;
+  return it->second;
+}
+
+void kernel_matmul(const cpu::GemmKernel& kernel, const cpu::MatrixView& w, const float* x, int64_t n_tokens,
+                   float* y, uint8_t* scratch) {
+  const uint64_t a_stride = cpu::act_row_bytes(kernel.act, w.cols);
+  for (int64_t t = 0; t < n_tokens; ++t) kernel.quantize_act(x + t * w.cols, scratch + static_cast<uint64_t>(t) * a_stride, w.cols);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
+    cpu::GemmArgs g;
+    g.k = w.cols;
+    g.w = w.data;
+    g.w_stride = w.row_bytes;
+    g.n_rows = w.rows;
+    g.a = scratch + static_cast<uint64_t>(t0) * a_stride;
+    g.a_stride = a_stride;
+    g.n_cols = std::min(kTokenBlock, n_tokens - t0);
+    g.out = y + t0 * w.rows;
+    g.out_stride = w.rows;
+    kernel.gemm(g);
+  }
+}
+
+void register_gemm(std::span<const DType> types, std::span<const GemmCase> cases) {
+  for (const GemmCase& c : cases) {
+    for (const DType type : types) {
+      const std::string prefix = std::string(c.name) + "/" + std::string(dtype_name(type)) + "/";
+      const std::string tokens = "/tokens:" + std::to_string(c.n_tokens);
+      for (const Isa isa : cpu::available_isas()) {
+        if (isa == Isa::kScalar && c.n_tokens > kTokenBlock) continue;  // seconds per iteration
+        // One thread, timed by its CPU time: comparable across ISAs even on a busy machine.
+        benchmark::RegisterBenchmark((prefix + std::string(cpu::isa_name(isa)) + tokens).c_str(), BM_Kernel, isa, type, c);
+      }
+      for (const bool all : {false, true}) {
+        const std::string name = prefix + "matmul" + tokens + "/threads:" + std::to_string(all ? n_threads() : 1);
+        benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, c, all);
+        // The calling thread's CPU time would miss the workers'.
+        if (all) b->UseRealTime();
+      }
+    }
+  }
+}
+
+}  // namespace rf::bench
