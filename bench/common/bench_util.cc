@@ -58,9 +58,11 @@ std::string label(Isa isa, DType type) {
   return std::string(cpu::isa_name(isa)) + (cpu::kernels_for(isa).for_type(type).act == ActFormat::kBF16 ? " bf16-dot" : "");
 }
 
-// One level's kernel over the weights on the calling thread (the per-ISA comparison).
-void BM_Kernel(benchmark::State& state, Isa isa, DType type, GemmCase c) {
-  const cpu::GemmKernel& kernel = cpu::kernels_for(isa).for_type(type);
+// Times product(weights, x, y, scratch) over the case's copies of the weights, then reports rates
+// against `roofline` and labels the run with the level `isa`.
+template <typename Product>
+void time_gemm(benchmark::State& state, DType type, GemmCase c, Isa isa, const Roofline& roofline,
+               const Product& product) {
   const uint64_t w_stride = row_bytes(type, kCols).value();
   const uint64_t matrix_bytes = w_stride * kRows;
   const int copies = copies_for(matrix_bytes, c.stream);
@@ -68,38 +70,33 @@ void BM_Kernel(benchmark::State& state, Isa isa, DType type, GemmCase c) {
   const std::vector<float> x = random_activations(c.n_tokens * kCols, 2);
   AlignedBuffer<uint8_t> scratch(cpu::matmul_scratch_bytes(c.n_tokens, kCols));
   AlignedBuffer<float> y(static_cast<size_t>(kRows * c.n_tokens));
-  const Roofline& roofline = roofs(isa, false);
   int copy = 0;
   for (auto _ : state) {
     const cpu::MatrixView view{w.data() + matrix_bytes * static_cast<uint64_t>(copy), type, kRows, kCols, w_stride};
-    kernel_matmul(kernel, view, x.data(), c.n_tokens, y.data(), scratch.data());
+    product(view, x.data(), y.data(), std::span(scratch.data(), scratch.size()));
     benchmark::DoNotOptimize(y.data());
     copy = (copy + 1) % copies;
   }
-  report(state, type, kernel.act, c.n_tokens, matrix_bytes, roofline);
+  report(state, type, cpu::kernels_for(isa).for_type(type).act, c.n_tokens, matrix_bytes, roofline);
   state.SetLabel(label(isa, type));
+}
+
+// One level's kernel over the weights on the calling thread (the per-ISA comparison).
+void BM_Kernel(benchmark::State& state, Isa isa, DType type, GemmCase c) {
+  const cpu::GemmKernel& kernel = cpu::kernels_for(isa).for_type(type);
+  time_gemm(state, type, c, isa, roofs(isa, false),
+            [&](const cpu::MatrixView& w, const float* x, float* y, std::span<uint8_t> scratch) {
+              kernel_matmul(kernel, w, x, c.n_tokens, y, scratch.data());
+            });
 }
 
 // The real driver on a pool of 1 thread or of every CPU, with kernels()'s level.
 void BM_Matmul(benchmark::State& state, DType type, GemmCase c, bool all_threads) {
-  const uint64_t w_stride = row_bytes(type, kCols).value();
-  const uint64_t matrix_bytes = w_stride * kRows;
-  const int copies = copies_for(matrix_bytes, c.stream);
-  const AlignedBuffer<uint8_t> w = weight_copies(type, copies);
-  const std::vector<float> x = random_activations(c.n_tokens * kCols, 2);
-  AlignedBuffer<uint8_t> scratch(cpu::matmul_scratch_bytes(c.n_tokens, kCols));
-  AlignedBuffer<float> y(static_cast<size_t>(kRows * c.n_tokens));
   ThreadPool& threads = pool(all_threads);
-  const Roofline& roofline = roofs(cpu::kernels().isa, all_threads);
-  int copy = 0;
-  for (auto _ : state) {
-    const cpu::MatrixView view{w.data() + matrix_bytes * static_cast<uint64_t>(copy), type, kRows, kCols, w_stride};
-    cpu::matmul(threads, view, x.data(), c.n_tokens, y.data(), std::span(scratch.data(), scratch.size()));
-    benchmark::DoNotOptimize(y.data());
-    copy = (copy + 1) % copies;
-  }
-  report(state, type, cpu::kernels().for_type(type).act, c.n_tokens, matrix_bytes, roofline);
-  state.SetLabel(label(cpu::kernels().isa, type));
+  time_gemm(state, type, c, cpu::kernels().isa, roofs(cpu::kernels().isa, all_threads),
+            [&](const cpu::MatrixView& w, const float* x, float* y, std::span<uint8_t> scratch) {
+              cpu::matmul(threads, w, x, c.n_tokens, y, scratch);
+            });
 }
 
 }  // namespace
