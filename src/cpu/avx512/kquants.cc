@@ -208,20 +208,11 @@ void gemm_tiles(const GemmArgs& g) {
 
 // ---- q4_K and q5_K ------------------------------------------------------------------------
 
-// Scales and mins of one q4_K/q5_K super-block as int16 (wide tiles): `sc` = the 8 scales in every
-// 128-bit lane (for VPSHUFB); `mins_lo` / `mins_hi` = [m0..m3, m0..m3] / [m4..m7, m4..m7] in every
-// 128-bit lane.
-struct ScalesMins {
-  __m512i sc;
-  __m512i mins_lo;
-  __m512i mins_hi;
-};
-
 // The 12 packed bytes b0..b11 hold sc0-3 = b0-3 & 63, m0-3 = b4-7 & 63, sc4-7 = (b8-11 & 15) |
 // (b0-3 >> 6) << 4, m4-7 = (b8-11 >> 4) | (b4-7 >> 6) << 4. `v` holds 16 bytes from `scales` (the 12
 // plus 4 of qs) in each 128-bit lane, one super-block per lane; the result is [sc0..sc7, m0..m7] in
 // each. Unpacked in vector registers (the scalar version's moves from general registers cost a q4_K
-// prefill tile 3%), up to 4 rows at once in narrow tiles.
+// prefill tile 3%), 4 rows at once.
 __m512i scale_min_bytes(__m512i v) {
   const auto lanes = [](__m128i x) { return _mm512_broadcast_i32x4(x); };
   const __m512i lo = _mm512_shuffle_epi8(v, lanes(_mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11)));
@@ -235,12 +226,26 @@ __m512i scale_min_bytes(__m512i v) {
                                    lanes(_mm_setr_epi8(0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48)), 0xf8);
 }
 
-ScalesMins unpack_scales_mins(const uint8_t* scales) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales));  // + 4 bytes of qs
-  const __m128i b = _mm512_castsi512_si128(scale_min_bytes(_mm512_castsi128_si512(v)));
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_srli_si128(b, 8));
-  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(b)), _mm512_broadcast_i32x4(_mm_unpacklo_epi64(m16, m16)),
-          _mm512_broadcast_i32x4(_mm_unpackhi_epi64(m16, m16))};
+// Scales and mins of super-block b of R <= 4 rows as int16, row r in 128-bit lane r: sc16 = its 8
+// scales, mins16 = its 8 mins (lanes past R: garbage of row 0).
+template <int R, class Block>
+void unpack_rows(const Block* const (&w)[R], int64_t b, __m512i& sc16, __m512i& mins16) {
+  static_assert(R >= 1 && R <= 4);
+  const auto scales = [&](int r) {  // + 4 bytes of qs
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales));
+  };
+  __m512i v = _mm512_castsi128_si512(scales(0));
+  if constexpr (R > 1) v = _mm512_inserti32x4(v, scales(1), 1);
+  if constexpr (R > 2) v = _mm512_inserti32x4(v, scales(2), 2);
+  if constexpr (R > 3) v = _mm512_inserti32x4(v, scales(3), 3);
+  const __m512i bytes = scale_min_bytes(v);
+  sc16 = _mm512_unpacklo_epi8(bytes, _mm512_setzero_si512());
+  mins16 = _mm512_unpackhi_epi8(bytes, _mm512_setzero_si512());
+}
+
+// Dwords i0..i3 of 128-bit lane r of x, in every 128-bit lane.
+__m512i lane_dwords(__m512i x, int r, int i0, int i1, int i2, int i3) {
+  return _mm512_permutexvar_epi32(_mm512_set4_epi32(4 * r + i3, 4 * r + i2, 4 * r + i1, 4 * r + i0), x);
 }
 
 // VPSHUFB control spreading scale 2p over the low 256 bits and 2p + 1 over the high 256 bits.
@@ -319,13 +324,19 @@ struct K4 {
       __m512 acc[R];
       for (auto& v : acc) v = _mm512_setzero_ps();
       for (int64_t b = 0; b < nb; ++b) {
-        ScalesMins sm[R];
+        // Per row: sc = its 8 scales in every 128-bit lane (for VPSHUFB); mins_lo / mins_hi =
+        // [m0..m3, m0..m3] / [m4..m7, m4..m7] in every 128-bit lane.
+        __m512i sc[R], mins_lo[R], mins_hi[R];
         __m512i qh[R];
         __m512i sumi[R][4];
+        __m512i sc16, mins16;
+        unpack_rows<R>(w, b, sc16, mins16);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           prefetch_ahead(w[r], b);
-          sm[r] = unpack_scales_mins(w[r][b].scales);
+          sc[r] = lane_dwords(sc16, r, 0, 1, 2, 3);
+          mins_lo[r] = lane_dwords(mins16, r, 0, 1, 0, 1);
+          mins_hi[r] = lane_dwords(mins16, r, 2, 3, 2, 3);
           qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
           for (int i = 0; i < 4; ++i) sumi[r][i] = _mm512_setzero_si512();
@@ -336,7 +347,7 @@ struct K4 {
 #pragma GCC unroll 4
           for (int r = 0; r < R; ++r) {
             q[r] = quants(w[r][b], qh[r], p);
-            s[r] = _mm512_shuffle_epi8(sm[r].sc, scale_pair_control(p));
+            s[r] = _mm512_shuffle_epi8(sc[r], scale_pair_control(p));
           }
 #pragma GCC unroll 4
           for (int i = 0; i < 4; ++i) {
@@ -355,7 +366,7 @@ struct K4 {
         sub_block_sums8(a, b, bs_lo, bs_hi);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          const __m512i m = _mm512_dpwssd_epi32(_mm512_madd_epi16(bs_lo, sm[r].mins_lo), bs_hi, sm[r].mins_hi);
+          const __m512i m = _mm512_dpwssd_epi32(_mm512_madd_epi16(bs_lo, mins_lo[r]), bs_hi, mins_hi[r]);
           const __m512 x = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_set1_ps(half_to_float(w[r][b].dmin)),
                                             _mm512_mul_ps(_mm512_cvtepi32_ps(reduce_pairs(sumi[r])),
                                                           _mm512_set1_ps(half_to_float(w[r][b].d))));
@@ -387,29 +398,16 @@ struct K4 {
         __m512i qh[R];
         __m512i sumi[R][T];
         pf.step();
-        // The R <= 4 rows' scales and mins unpacked together, row r in 128-bit lane r: mins16 =
-        // its 8 mins as int16; sc[r] = its 8 scales as int16 in every lane (for VPSHUFB).
+        // sc[r] = row r's 8 scales in every 128-bit lane (for VPSHUFB); mins16 stays per row.
         __m512i sc[R];
-        __m512i mins16;
-        {
-          const auto scales = [&](int r) {  // + 4 bytes of qs
-            return _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r][b].scales));
-          };
-          __m512i v = _mm512_castsi128_si512(scales(0));
-          if constexpr (R > 1) v = _mm512_inserti32x4(v, scales(1), 1);
-          if constexpr (R > 2) v = _mm512_inserti32x4(v, scales(2), 2);
-          if constexpr (R > 3) v = _mm512_inserti32x4(v, scales(3), 3);
-          const __m512i bytes = scale_min_bytes(v);
-          const __m512i sc16 = _mm512_unpacklo_epi8(bytes, _mm512_setzero_si512());
-          mins16 = _mm512_unpackhi_epi8(bytes, _mm512_setzero_si512());
+        __m512i sc16, mins16;
+        unpack_rows<R>(w, b, sc16, mins16);
 #pragma GCC unroll 4
-          for (int r = 0; r < R; ++r) {
-            const __m512i lane = _mm512_add_epi32(_mm512_set4_epi32(3, 2, 1, 0), _mm512_set1_epi32(4 * r));
-            sc[r] = _mm512_permutexvar_epi32(lane, sc16);
-            qh[r] = high_bits(w[r][b]);
+        for (int r = 0; r < R; ++r) {
+          sc[r] = lane_dwords(sc16, r, 0, 1, 2, 3);
+          qh[r] = high_bits(w[r][b]);
 #pragma GCC unroll 4
-            for (int t = 0; t < T; ++t) sumi[r][t] = _mm512_setzero_si512();
-          }
+          for (int t = 0; t < T; ++t) sumi[r][t] = _mm512_setzero_si512();
         }
         // Two rounds of the pairs p = 2q, 2q + 1 (sub-blocks 4q .. 4q + 3) packed together.
 #pragma GCC unroll 2
