@@ -117,8 +117,28 @@ TEST(Cli, HardwareJsonHasTheDocumentedKeys) {
   EXPECT_EQ(text.out.rfind("Detected: CPU (", 0), 0u) << text.out;
 }
 
+// llama-bench's JSON: one object per test with n_prompt, n_gen, n_threads, avg_ts, stddev_ts.
+TEST(Cli, BenchSpeaksLlamaBenchJson) {
+  const Output o = run("bench -p 16 -n 4 -t 1,2 -r 2 --roofline -o json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto j = nlohmann::json::parse(o.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 4u);  // (pp16, tg4) x (1, 2 threads)
+  for (const auto& test : j) {
+    const int n_prompt = test["n_prompt"].get<int>();
+    const int n_gen = test["n_gen"].get<int>();
+    EXPECT_TRUE((n_prompt == 16 && n_gen == 0) || (n_prompt == 0 && n_gen == 4)) << test.dump();
+    EXPECT_TRUE(test["n_threads"].get<int>() == 1 || test["n_threads"].get<int>() == 2);
+    EXPECT_GT(test["avg_ts"].get<double>(), 0.0);
+    EXPECT_GE(test["stddev_ts"].get<double>(), 0.0);
+    EXPECT_EQ(test["samples_ts"].size(), 2u);
+    EXPECT_GT(test["roofline"]["read_gbps"].get<double>(), 0.0);
+    EXPECT_GT(test["roof_fraction"].get<double>(), 0.0);
+  }
+}
+
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const std::string sub : {"hardware", "tokenize", "run", "logits", "perplexity"}) {
+  for (const std::string sub : {"hardware", "tokenize", "run", "logits", "perplexity", "bench"}) {
     const Output o = run(sub + " --help");
     EXPECT_EQ(o.exit_code, 0) << sub;
     EXPECT_NE(o.out.find("Usage"), std::string::npos) << sub << ": " << o.out;
