@@ -1,5 +1,7 @@
 // rocmforge: the command-line entry point; each subcommand lives in its own cmd_*.cc file.
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -41,7 +43,16 @@ int main(int argc, char** argv) {
     if (cmd.cli != commands[0].cli) {
       std::fprintf(stderr, "%s\n", rf::hw::summary_line(hardware()).c_str());
     }
-    return cmd.run();
+    // Errors input can cause come back as Results; this catches what the library cannot
+    // foresee (an allocation the machine cannot satisfy), so it ends with a message, not abort().
+    try {
+      return cmd.run();
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "error: out of memory\n");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+    }
+    return 1;
   }
   std::fprintf(stderr, "%s", root.help().c_str());
   return 1;

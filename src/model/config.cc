@@ -57,6 +57,12 @@ Result<ModelConfig> read_config(const gguf::File& file) {
   RF_RETURN_IF_ERROR(r.required("block_count", c.n_layer, 1));
   RF_RETURN_IF_ERROR(r.required("attention.head_count", c.n_head, 1));
   RF_RETURN_IF_ERROR(r.required("feed_forward_length", c.n_ff, 1));
+  // Each layer has at least 9 tensors: a block count beyond what the file holds is corrupt, and
+  // must be caught before anything is sized by it.
+  if (static_cast<uint64_t>(c.n_layer) > file.tensors().size()) {
+    return make_error("metadata '%s.block_count' is %lld, but the file holds only %zu tensors", c.arch_name.c_str(),
+                      static_cast<long long>(c.n_layer), file.tensors().size());
+  }
   c.n_head_kv = c.n_head;
   r.optional("attention.head_count_kv", c.n_head_kv);
   c.n_ctx_train = 2048;

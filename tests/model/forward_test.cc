@@ -103,6 +103,10 @@ TEST(Forward, ModelErrorsNameTheProblem) {
   missing.drop_tensor = "blk.1.ffn_up.weight";
   EXPECT_NE(load_error(missing).find("missing tensor 'blk.1.ffn_up.weight'"), std::string::npos);
 
+  test::TinyModelSpec huge_layers;  // a corrupt count must fail before anything is sized by it
+  huge_layers.claimed_layers = 2'000'000'000;
+  EXPECT_NE(load_error(huge_layers).find("block_count' is 2000000000"), std::string::npos);
+
   test::TinyModelSpec no_bias;
   no_bias.arch = "qwen2";
   no_bias.qkv_bias = true;

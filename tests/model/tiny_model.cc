@@ -42,7 +42,7 @@ std::string write_tiny_model(const TinyModelSpec& s, const std::string& name) {
   w.add_u32(p + "context_length", 256);
   w.add_u32(p + "embedding_length", static_cast<uint32_t>(s.n_embd));
   w.add_u32(p + "feed_forward_length", static_cast<uint32_t>(s.n_ff));
-  w.add_u32(p + "block_count", static_cast<uint32_t>(s.n_layer));
+  w.add_u32(p + "block_count", static_cast<uint32_t>(s.claimed_layers > 0 ? s.claimed_layers : s.n_layer));
   w.add_u32(p + "attention.head_count", static_cast<uint32_t>(s.n_head));
   w.add_u32(p + "attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
   w.add_f32(p + "attention.layer_norm_rms_epsilon", 1e-5f);

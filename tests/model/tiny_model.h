@@ -20,6 +20,7 @@ struct TinyModelSpec {
   bool tied_output = false;
   bool qkv_bias = false;
   std::string drop_tensor;           // leave this tensor out (error tests)
+  int64_t claimed_layers = 0;        // block_count to write instead of n_layer (error tests)
   uint64_t seed = 1;
 };
 
