@@ -9,6 +9,7 @@
 // Prefill: "wide" tiles of R = 4 rows x 8 tokens. Packing two tokens' sums into one register halves
 // the accumulators (16 for the tile) and leaves each token's sum in 2 lanes after one cross-lane
 // reduction per row, so the per-super-block f32 work is a handful of instructions per row.
+// q4_K prefill over 16-row x 8-token groups runs Q4Rows16 instead (rows unpacked once per call).
 // Decode and token remainders: "narrow" tiles of R rows x T <= 4 tokens, one accumulator per (row,
 // token); decode streams 4 rows per pass.
 #include <immintrin.h>
@@ -655,7 +656,143 @@ struct Q6 {
   };
 };
 
-void gemm_q4_K(const GemmArgs& g) { gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(g); }
+// ---- q4_K prefill: 16 rows unpacked once per call, one row per 32-bit lane ------------------
+//
+// As the legacy kernels do: a call's 16 rows are unpacked a few super-blocks at a time into an L1
+// buffer (4 quants of each row per dword, scales as f32 d * sc, mins as int16 pairs), then 8-token
+// groups run against it: every VPDPBUSD takes 4 activation bytes broadcast from memory, a
+// sub-block's 8 of them give each row's int32 sum in its lane, and one convert + FMA applies the
+// scale (no packing, no horizontal sums). The mins take 4 VPDPWSSD per token and super-block.
+struct Q4Rows16 {
+  static constexpr int kChunk = 4;  // super-blocks per unpack: ~19 KB of buffer
+
+  struct Unpacked {
+    alignas(64) uint32_t q[kSuperBlockSize / 4][16];  // q[j][r]: quants 4j .. 4j + 3 of row r
+    alignas(64) float dsc[8][16];                     // d_r * sc_j of row r
+    alignas(64) uint32_t mins[4][16];                 // int16 pair (m_2i, m_2i+1) of row r
+    alignas(64) float dmin[16];
+  };
+
+  static void unpack(const GemmArgs& g, int64_t r0, int64_t b, Unpacked& u) {
+    const uint8_t* base = g.w + r0 * g.w_stride + b * sizeof(BlockQ4_K) + offsetof(BlockQ4_K, qs);
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(static_cast<int>(g.w_stride)));
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    for (int p = 0; p < 4; ++p) {
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) {  // bytes qs[32p + 4i ..]: weights 64p + 4i .. (low), + 32 (high)
+        const __m512i x = _mm512_i32gather_epi32(rows, base + 32 * p + 4 * i, 1);
+        _mm512_store_si512(u.q[16 * p + i], _mm512_and_si512(x, low4));
+        _mm512_store_si512(u.q[16 * p + 8 + i], _mm512_and_si512(_mm512_srli_epi16(x, 4), low4));
+      }
+    }
+    alignas(64) int16_t sc[16][8], mn[16][8];
+    for (int r4 = 0; r4 < 16; r4 += 4) {
+      const BlockQ4_K* w[4];
+      for (int r = 0; r < 4; ++r) w[r] = reinterpret_cast<const BlockQ4_K*>(g.w + (r0 + r4 + r) * g.w_stride);
+      __m512i sc16, mins16;
+      unpack_rows<4>(w, b, sc16, mins16);
+      _mm512_store_si512(sc[r4], sc16);
+      _mm512_store_si512(mn[r4], mins16);
+    }
+    for (int r = 0; r < 16; ++r) {
+      const auto& x = *reinterpret_cast<const BlockQ4_K*>(g.w + (r0 + r) * g.w_stride + b * sizeof(BlockQ4_K));
+      const float d = half_to_float(x.d);
+      u.dmin[r] = half_to_float(x.dmin);
+      for (int j = 0; j < 8; ++j) u.dsc[j][r] = d * static_cast<float>(sc[r][j]);
+      for (int i = 0; i < 4; ++i) {
+        u.mins[i][r] = static_cast<uint32_t>(static_cast<uint16_t>(mn[r][2 * i])) |
+                       static_cast<uint32_t>(static_cast<uint16_t>(mn[r][2 * i + 1])) << 16;
+      }
+    }
+  }
+
+  // Tokens c0 .. c0 + 7 against super-blocks b0 .. b0 + n - 1 of the buffer; acc[t] = rows of token t.
+  static void tokens8(const GemmArgs& g, int64_t c0, int64_t b0, int n, const Unpacked* u, __m512 (&acc)[8]) {
+    const BlockQ8_K* a[8];
+    for (int t = 0; t < 8; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride) + b0;
+    for (int s = 0; s < n; ++s) {
+      const Unpacked& x = u[s];
+      __m512 tmp[8];
+      for (auto& v : tmp) v = _mm512_setzero_ps();
+      for (int j = 0; j < 8; ++j) {
+        __m512i sum[8];
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) {
+          const __m512i q = _mm512_load_si512(x.q[8 * j + i]);
+#pragma GCC unroll 8
+          for (int t = 0; t < 8; ++t) {
+            int32_t v;
+            std::memcpy(&v, a[t][s].qs + 32 * j + 4 * i, 4);
+            sum[t] = i == 0 ? dpbusd0(q, _mm512_set1_epi32(v)) : _mm512_dpbusd_epi32(sum[t], q, _mm512_set1_epi32(v));
+          }
+        }
+        const __m512 dsc = _mm512_load_ps(x.dsc[j]);
+#pragma GCC unroll 8
+        for (int t = 0; t < 8; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), dsc, tmp[t]);
+      }
+      const __m512 dmin = _mm512_load_ps(x.dmin);
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) {
+        // (s_2i, s_2i+1) int16 pairs of the sub-block sums (adjacent bsums).
+        const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][s].bsums));
+        alignas(16) int32_t pairs[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(pairs),
+                        _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1))));
+        __m512i m = _mm512_setzero_si512();
+        for (int i = 0; i < 4; ++i) m = _mm512_dpwssd_epi32(m, _mm512_load_si512(x.mins[i]), _mm512_set1_epi32(pairs[i]));
+        const __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), dmin, tmp[t]);
+        acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(a[t][s].d), acc[t]);
+      }
+    }
+  }
+
+  // Rows r0 .. r0 + 15 x tokens 0 .. n8 - 1 (n8 a multiple of 8).
+  static void run(const GemmArgs& g, int64_t r0, int64_t n8) {
+    Unpacked u[kChunk];
+    const int64_t nb = g.k / kSuperBlockSize;
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+      const int n = static_cast<int>(nb - b0 < kChunk ? nb - b0 : kChunk);
+      for (int s = 0; s < n; ++s) unpack(g, r0, b0 + s, u[s]);
+      for (int64_t c0 = 0; c0 < n8; c0 += 8) {
+        __m512 acc[8];
+        for (int t = 0; t < 8; ++t) {
+          acc[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(g.out + (c0 + t) * g.out_stride + r0);
+        }
+        tokens8(g, c0, b0, n, u, acc);
+        for (int t = 0; t < 8; ++t) _mm512_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, acc[t]);
+      }
+    }
+  }
+};
+
+// q4_K: 16-row groups x 8-token groups by Q4Rows16, the rest (rows past the last 16, tokens past the
+// last 8) by the register tiles.
+void gemm_q4_K(const GemmArgs& g) {
+  const int64_t n16 = g.n_rows / 16 * 16, n8 = g.n_cols / 8 * 8;
+  // Gathers use 32-bit row offsets (15 * w_stride).
+  if (n16 == 0 || n8 == 0 || g.w_stride > (uint64_t{1} << 27)) {
+    gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(g);
+    return;
+  }
+  for (int64_t r0 = 0; r0 < n16; r0 += 16) Q4Rows16::run(g, r0, n8);
+  if (n16 < g.n_rows) {
+    GemmArgs rest = g;
+    rest.w = g.w + n16 * g.w_stride;
+    rest.n_rows = g.n_rows - n16;
+    rest.out = g.out + n16;
+    rest.n_cols = n8;
+    gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(rest);
+  }
+  if (n8 < g.n_cols) {
+    GemmArgs rest = g;
+    rest.a = g.a + n8 * g.a_stride;
+    rest.n_cols = g.n_cols - n8;
+    rest.out = g.out + n8 * g.out_stride;
+    gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(rest);
+  }
+}
+
 void gemm_q5_K(const GemmArgs& g) { gemm_tiles<K4<true>::Wide, K4<true>::Narrow>(g); }
 void gemm_q6_K(const GemmArgs& g) { gemm_tiles<Q6::Wide, Q6::Narrow>(g); }
 
