@@ -9,7 +9,8 @@
 // Prefill: "wide" tiles of R = 4 rows x 8 tokens. Packing two tokens' sums into one register halves
 // the accumulators (16 for the tile) and leaves each token's sum in 2 lanes after one cross-lane
 // reduction per row, so the per-super-block f32 work is a handful of instructions per row.
-// q4_K prefill over 16-row x 8-token groups runs Q4Rows16 instead (rows unpacked once per call).
+// q4_K / q6_K prefill over 16-row x 8-token groups runs Q4Rows16 / Q6Rows16 instead (rows unpacked
+// once per call).
 // Decode and token remainders: "narrow" tiles of R rows x T <= 4 tokens, one accumulator per (row,
 // token); decode streams 4 rows per pass.
 #include <immintrin.h>
@@ -747,54 +748,145 @@ struct Q4Rows16 {
     }
   }
 
-  // Rows r0 .. r0 + 15 x tokens 0 .. n8 - 1 (n8 a multiple of 8).
-  static void run(const GemmArgs& g, int64_t r0, int64_t n8) {
-    Unpacked u[kChunk];
-    const int64_t nb = g.k / kSuperBlockSize;
-    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
-      const int n = static_cast<int>(nb - b0 < kChunk ? nb - b0 : kChunk);
-      for (int s = 0; s < n; ++s) unpack(g, r0, b0 + s, u[s]);
-      for (int64_t c0 = 0; c0 < n8; c0 += 8) {
-        __m512 acc[8];
-        for (int t = 0; t < 8; ++t) {
-          acc[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(g.out + (c0 + t) * g.out_stride + r0);
-        }
-        tokens8(g, c0, b0, n, u, acc);
-        for (int t = 0; t < 8; ++t) _mm512_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, acc[t]);
+};
+
+// ---- q6_K prefill: as Q4Rows16, with sub-blocks of 16 ---------------------------------------
+//
+// Quants stay unsigned (0..63); the offset of -32 is folded in with the bsums: int16 pairs
+// (-32 sc_2i, -32 sc_2i+1) per row against each token's bsum pairs, 8 VPDPWSSD per token and
+// super-block. A sub-block is 4 VPDPBUSD per token, then one convert + FMA with d * sc.
+struct Q6Rows16 {
+  static constexpr int kChunk = 3;  // super-blocks per unpack: ~17 KB of buffer
+
+  struct Unpacked {
+    alignas(64) uint32_t q[kSuperBlockSize / 4][16];  // q[j][r]: quants 4j .. 4j + 3 of row r
+    alignas(64) float dsc[16][16];                    // d_r * sc_j of row r
+    alignas(64) uint32_t offs[8][16];                 // int16 pair (-32 sc_2i, -32 sc_2i+1) of row r
+    alignas(64) float d[16];
+  };
+
+  static void unpack(const GemmArgs& g, int64_t r0, int64_t b, Unpacked& u) {
+    const uint8_t* base = g.w + r0 * g.w_stride + b * sizeof(BlockQ6_K);
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(static_cast<int>(g.w_stride)));
+    const __m512i low4 = _mm512_set1_epi8(0x0f), top2 = _mm512_set1_epi8(0x30);
+    // lo | (hi & 0x30)
+    const auto join = [&](__m512i lo, __m512i hi) { return _mm512_ternarylogic_epi32(lo, hi, top2, 0xf8); };
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) {  // l = 4i .. 4i + 3 of half h: weights 128h + 32 n + l, n = 0..3
+        const uint8_t* x = base + 4 * i;
+        const __m512i x0 = _mm512_i32gather_epi32(rows, x + offsetof(BlockQ6_K, ql) + 64 * h, 1);
+        const __m512i x1 = _mm512_i32gather_epi32(rows, x + offsetof(BlockQ6_K, ql) + 64 * h + 32, 1);
+        const __m512i hb = _mm512_i32gather_epi32(rows, x + offsetof(BlockQ6_K, qh) + 32 * h, 1);
+        _mm512_store_si512(u.q[32 * h + i], join(_mm512_and_si512(x0, low4), _mm512_slli_epi32(hb, 4)));
+        _mm512_store_si512(u.q[32 * h + 8 + i], join(_mm512_and_si512(x1, low4), _mm512_slli_epi32(hb, 2)));
+        _mm512_store_si512(u.q[32 * h + 16 + i], join(_mm512_and_si512(_mm512_srli_epi32(x0, 4), low4), hb));
+        _mm512_store_si512(u.q[32 * h + 24 + i],
+                           join(_mm512_and_si512(_mm512_srli_epi32(x1, 4), low4), _mm512_srli_epi32(hb, 2)));
       }
+    }
+    for (int r = 0; r < 16; ++r) {
+      const auto& x = *reinterpret_cast<const BlockQ6_K*>(base + r * g.w_stride);
+      const float d = half_to_float(x.d);
+      u.d[r] = d;
+      for (int j = 0; j < 16; ++j) u.dsc[j][r] = d * static_cast<float>(x.scales[j]);
+      for (int i = 0; i < 8; ++i) {
+        u.offs[i][r] = static_cast<uint32_t>(static_cast<uint16_t>(-32 * x.scales[2 * i])) |
+                       static_cast<uint32_t>(static_cast<uint16_t>(-32 * x.scales[2 * i + 1])) << 16;
+      }
+    }
+  }
+
+  static void tokens8(const GemmArgs& g, int64_t c0, int64_t b0, int n, const Unpacked* u, __m512 (&acc)[8]) {
+    const BlockQ8_K* a[8];
+    for (int t = 0; t < 8; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride) + b0;
+    for (int s = 0; s < n; ++s) {
+      const Unpacked& x = u[s];
+      const __m512 d = _mm512_load_ps(x.d);
+      __m512 tmp[8];
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) {
+        __m512i m = _mm512_setzero_si512();
+        for (int i = 0; i < 8; ++i) {
+          int32_t v;
+          std::memcpy(&v, a[t][s].bsums + 2 * i, 4);
+          m = _mm512_dpwssd_epi32(m, _mm512_load_si512(x.offs[i]), _mm512_set1_epi32(v));
+        }
+        tmp[t] = _mm512_mul_ps(_mm512_cvtepi32_ps(m), d);
+      }
+      for (int j = 0; j < 16; ++j) {
+        __m512i sum[8];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+          const __m512i q = _mm512_load_si512(x.q[4 * j + i]);
+#pragma GCC unroll 8
+          for (int t = 0; t < 8; ++t) {
+            int32_t v;
+            std::memcpy(&v, a[t][s].qs + 16 * j + 4 * i, 4);
+            sum[t] = i == 0 ? dpbusd0(q, _mm512_set1_epi32(v)) : _mm512_dpbusd_epi32(sum[t], q, _mm512_set1_epi32(v));
+          }
+        }
+        const __m512 dsc = _mm512_load_ps(x.dsc[j]);
+#pragma GCC unroll 8
+        for (int t = 0; t < 8; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), dsc, tmp[t]);
+      }
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) acc[t] = _mm512_fmadd_ps(tmp[t], _mm512_set1_ps(a[t][s].d), acc[t]);
     }
   }
 };
 
-// q4_K: 16-row groups x 8-token groups by Q4Rows16, the rest (rows past the last 16, tokens past the
-// last 8) by the register tiles.
-void gemm_q4_K(const GemmArgs& g) {
+// Rows r0 .. r0 + 15 x tokens 0 .. n8 - 1 (n8 a multiple of 8) by U = Q4Rows16 or Q6Rows16.
+template <class U>
+void rows16(const GemmArgs& g, int64_t r0, int64_t n8) {
+  typename U::Unpacked u[U::kChunk];
+  const int64_t nb = g.k / kSuperBlockSize;
+  for (int64_t b0 = 0; b0 < nb; b0 += U::kChunk) {
+    const int n = static_cast<int>(nb - b0 < U::kChunk ? nb - b0 : U::kChunk);
+    for (int s = 0; s < n; ++s) U::unpack(g, r0, b0 + s, u[s]);
+    for (int64_t c0 = 0; c0 < n8; c0 += 8) {
+      __m512 acc[8];
+      for (int t = 0; t < 8; ++t) {
+        acc[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(g.out + (c0 + t) * g.out_stride + r0);
+      }
+      U::tokens8(g, c0, b0, n, u, acc);
+      for (int t = 0; t < 8; ++t) _mm512_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, acc[t]);
+    }
+  }
+}
+
+// 16-row groups x 8-token groups by U, the rest (rows past the last 16, tokens past the last 8) by
+// the register tiles.
+template <class U, template <int> class Wide, template <int, int> class Narrow>
+void gemm_rows16(const GemmArgs& g) {
   const int64_t n16 = g.n_rows / 16 * 16, n8 = g.n_cols / 8 * 8;
   // Gathers use 32-bit row offsets (15 * w_stride).
   if (n16 == 0 || n8 == 0 || g.w_stride > (uint64_t{1} << 27)) {
-    gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(g);
+    gemm_tiles<Wide, Narrow>(g);
     return;
   }
-  for (int64_t r0 = 0; r0 < n16; r0 += 16) Q4Rows16::run(g, r0, n8);
+  for (int64_t r0 = 0; r0 < n16; r0 += 16) rows16<U>(g, r0, n8);
   if (n16 < g.n_rows) {
     GemmArgs rest = g;
     rest.w = g.w + n16 * g.w_stride;
     rest.n_rows = g.n_rows - n16;
     rest.out = g.out + n16;
     rest.n_cols = n8;
-    gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(rest);
+    gemm_tiles<Wide, Narrow>(rest);
   }
   if (n8 < g.n_cols) {
     GemmArgs rest = g;
     rest.a = g.a + n8 * g.a_stride;
     rest.n_cols = g.n_cols - n8;
     rest.out = g.out + n8 * g.out_stride;
-    gemm_tiles<K4<false>::Wide, K4<false>::Narrow>(rest);
+    gemm_tiles<Wide, Narrow>(rest);
   }
 }
 
+void gemm_q4_K(const GemmArgs& g) { gemm_rows16<Q4Rows16, K4<false>::Wide, K4<false>::Narrow>(g); }
 void gemm_q5_K(const GemmArgs& g) { gemm_tiles<K4<true>::Wide, K4<true>::Narrow>(g); }
-void gemm_q6_K(const GemmArgs& g) { gemm_tiles<Q6::Wide, Q6::Narrow>(g); }
+void gemm_q6_K(const GemmArgs& g) { gemm_rows16<Q6Rows16, Q6::Wide, Q6::Narrow>(g); }
 
 }  // namespace
 
