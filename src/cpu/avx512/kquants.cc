@@ -9,7 +9,7 @@
 // Prefill: "wide" tiles of R = 4 rows x 8 tokens. Packing two tokens' sums into one register halves
 // the accumulators (16 for the tile) and leaves each token's sum in 2 lanes after one cross-lane
 // reduction per row, so the per-super-block f32 work is a handful of instructions per row.
-// q4_K / q6_K prefill over 16-row x 8-token groups runs Q4Rows16 / Q6Rows16 instead (rows unpacked
+// k-quant prefill over 16-row x 8-token groups runs K4Rows16 / Q6Rows16 instead (rows unpacked
 // once per call).
 // Decode and token remainders: "narrow" tiles of R rows x T <= 4 tokens, one accumulator per (row,
 // token); decode streams 4 rows per pass.
@@ -657,14 +657,16 @@ struct Q6 {
   };
 };
 
-// ---- q4_K prefill: 16 rows unpacked once per call, one row per 32-bit lane ------------------
+// ---- q4_K / q5_K prefill: 16 rows unpacked once per call, one row per 32-bit lane ------------------
 //
 // As the legacy kernels do: a call's 16 rows are unpacked a few super-blocks at a time into an L1
 // buffer (4 quants of each row per dword, scales as f32 d * sc, mins as int16 pairs), then 8-token
 // groups run against it: every VPDPBUSD takes 4 activation bytes broadcast from memory, a
 // sub-block's 8 of them give each row's int32 sum in its lane, and one convert + FMA applies the
 // scale (no packing, no horizontal sums). The mins take 4 VPDPWSSD per token and super-block.
-struct Q4Rows16 {
+template <bool kQ5>
+struct K4Rows16 {
+  using Block = std::conditional_t<kQ5, BlockQ5_K, BlockQ4_K>;
   static constexpr int kChunk = 4;  // super-blocks per unpack: ~19 KB of buffer
 
   struct Unpacked {
@@ -675,29 +677,43 @@ struct Q4Rows16 {
   };
 
   static void unpack(const GemmArgs& g, int64_t r0, int64_t b, Unpacked& u) {
-    const uint8_t* base = g.w + r0 * g.w_stride + b * sizeof(BlockQ4_K) + offsetof(BlockQ4_K, qs);
+    const uint8_t* base = g.w + r0 * g.w_stride + b * sizeof(Block) + offsetof(Block, qs);
     const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                             _mm512_set1_epi32(static_cast<int>(g.w_stride)));
     const __m512i low4 = _mm512_set1_epi8(0x0f);
+    // q5_K: bits 4i .. 4i + 3 of qh, for elements l = 4i .. 4i + 3 of every sub-block.
+    __m512i qh[8];
+    if constexpr (kQ5) {
+      for (int i = 0; i < 8; ++i) {
+        qh[i] = _mm512_i32gather_epi32(rows, base - offsetof(Block, qs) + offsetof(BlockQ5_K, qh) + 4 * i, 1);
+      }
+    }
+    // q | bit `sub` of each qh byte as bit 4 (shifts within a dword never move a wanted bit across bytes).
+    const auto fifth = [&](__m512i q, int i, int sub) {
+      if constexpr (!kQ5) return q;
+      const __m512i h = sub <= 4 ? _mm512_slli_epi32(qh[i], static_cast<unsigned>(4 - sub))
+                                 : _mm512_srli_epi32(qh[i], static_cast<unsigned>(sub - 4));
+      return _mm512_ternarylogic_epi32(q, h, _mm512_set1_epi8(0x10), 0xf8);
+    };
     for (int p = 0; p < 4; ++p) {
 #pragma GCC unroll 8
       for (int i = 0; i < 8; ++i) {  // bytes qs[32p + 4i ..]: weights 64p + 4i .. (low), + 32 (high)
         const __m512i x = _mm512_i32gather_epi32(rows, base + 32 * p + 4 * i, 1);
-        _mm512_store_si512(u.q[16 * p + i], _mm512_and_si512(x, low4));
-        _mm512_store_si512(u.q[16 * p + 8 + i], _mm512_and_si512(_mm512_srli_epi16(x, 4), low4));
+        _mm512_store_si512(u.q[16 * p + i], fifth(_mm512_and_si512(x, low4), i, 2 * p));
+        _mm512_store_si512(u.q[16 * p + 8 + i], fifth(_mm512_and_si512(_mm512_srli_epi16(x, 4), low4), i, 2 * p + 1));
       }
     }
     alignas(64) int16_t sc[16][8], mn[16][8];
     for (int r4 = 0; r4 < 16; r4 += 4) {
-      const BlockQ4_K* w[4];
-      for (int r = 0; r < 4; ++r) w[r] = reinterpret_cast<const BlockQ4_K*>(g.w + (r0 + r4 + r) * g.w_stride);
+      const Block* w[4];
+      for (int r = 0; r < 4; ++r) w[r] = reinterpret_cast<const Block*>(g.w + (r0 + r4 + r) * g.w_stride);
       __m512i sc16, mins16;
       unpack_rows<4>(w, b, sc16, mins16);
       _mm512_store_si512(sc[r4], sc16);
       _mm512_store_si512(mn[r4], mins16);
     }
     for (int r = 0; r < 16; ++r) {
-      const auto& x = *reinterpret_cast<const BlockQ4_K*>(g.w + (r0 + r) * g.w_stride + b * sizeof(BlockQ4_K));
+      const auto& x = *reinterpret_cast<const Block*>(g.w + (r0 + r) * g.w_stride + b * sizeof(Block));
       const float d = half_to_float(x.d);
       u.dmin[r] = half_to_float(x.dmin);
       for (int j = 0; j < 8; ++j) u.dsc[j][r] = d * static_cast<float>(sc[r][j]);
@@ -750,7 +766,7 @@ struct Q4Rows16 {
 
 };
 
-// ---- q6_K prefill: as Q4Rows16, with sub-blocks of 16 ---------------------------------------
+// ---- q6_K prefill: as K4Rows16, with sub-blocks of 16 ---------------------------------------
 //
 // Quants stay unsigned (0..63); the offset of -32 is folded in with the bsums: int16 pairs
 // (-32 sc_2i, -32 sc_2i+1) per row against each token's bsum pairs, 8 VPDPWSSD per token and
@@ -837,7 +853,7 @@ struct Q6Rows16 {
   }
 };
 
-// Rows r0 .. r0 + 15 x tokens 0 .. n8 - 1 (n8 a multiple of 8) by U = Q4Rows16 or Q6Rows16.
+// Rows r0 .. r0 + 15 x tokens 0 .. n8 - 1 (n8 a multiple of 8) by U = K4Rows16 or Q6Rows16.
 template <class U>
 void rows16(const GemmArgs& g, int64_t r0, int64_t n8) {
   typename U::Unpacked u[U::kChunk];
@@ -884,8 +900,8 @@ void gemm_rows16(const GemmArgs& g) {
   }
 }
 
-void gemm_q4_K(const GemmArgs& g) { gemm_rows16<Q4Rows16, K4<false>::Wide, K4<false>::Narrow>(g); }
-void gemm_q5_K(const GemmArgs& g) { gemm_tiles<K4<true>::Wide, K4<true>::Narrow>(g); }
+void gemm_q4_K(const GemmArgs& g) { gemm_rows16<K4Rows16<false>, K4<false>::Wide, K4<false>::Narrow>(g); }
+void gemm_q5_K(const GemmArgs& g) { gemm_rows16<K4Rows16<true>, K4<true>::Wide, K4<true>::Narrow>(g); }
 void gemm_q6_K(const GemmArgs& g) { gemm_rows16<Q6Rows16, Q6::Wide, Q6::Narrow>(g); }
 
 }  // namespace
