@@ -52,6 +52,8 @@ Result<ModelConfig> read_config(const gguf::File& file) {
     return make_error("unknown architecture '%s' (supported: llama, qwen2)", c.arch_name.c_str());
   }
 
+  if (file.tensors().empty()) return make_error("the file holds no tensors (a vocabulary-only GGUF?): nothing to run");
+
   const ConfigReader r(file, c.arch_name + ".");
   RF_RETURN_IF_ERROR(r.required("embedding_length", c.n_embd, 1));
   RF_RETURN_IF_ERROR(r.required("block_count", c.n_layer, 1));

@@ -156,7 +156,7 @@ TEST(Cli, BadInputFailsCleanly) {
 
   const Output no_tensors = run("run -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -n 4");
   EXPECT_EQ(no_tensors.exit_code, 1);
-  EXPECT_NE(no_tensors.err.find("missing"), std::string::npos) << no_tensors.err;
+  EXPECT_NE(no_tensors.err.find("holds no tensors"), std::string::npos) << no_tensors.err;
 
   const Output long_prompt = run("run -c 8 -n 4 -p 'Once upon a time there was a little girl named Lily'");
   EXPECT_EQ(long_prompt.exit_code, 1);
