@@ -802,15 +802,25 @@ struct Q6Rows16 {
                            join(_mm512_and_si512(_mm512_srli_epi32(x1, 4), low4), _mm512_srli_epi32(hb, 2)));
       }
     }
-    for (int r = 0; r < 16; ++r) {
-      const auto& x = *reinterpret_cast<const BlockQ6_K*>(base + r * g.w_stride);
-      const float d = half_to_float(x.d);
-      u.d[r] = d;
-      for (int j = 0; j < 16; ++j) u.dsc[j][r] = d * static_cast<float>(x.scales[j]);
-      for (int i = 0; i < 8; ++i) {
-        u.offs[i][r] = static_cast<uint32_t>(static_cast<uint16_t>(-32 * x.scales[2 * i])) |
-                       static_cast<uint32_t>(static_cast<uint16_t>(-32 * x.scales[2 * i + 1])) << 16;
+    // Scales and d gathered 4 bytes at a time (d's dword ends at d, inside the block).
+    const __m512i dword = _mm512_i32gather_epi32(rows, base + offsetof(BlockQ6_K, d) - 2, 1);
+    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dword, 16)));
+    _mm512_store_ps(u.d, d);
+    const __m512i minus32 = _mm512_set1_epi16(-32);
+#pragma GCC unroll 4
+    for (int m = 0; m < 4; ++m) {  // scales 4m .. 4m + 3
+      const __m512i x = _mm512_i32gather_epi32(rows, base + offsetof(BlockQ6_K, scales) + 4 * m, 1);
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(x, static_cast<unsigned>(24 - 8 * k)), 24);
+        _mm512_store_ps(u.dsc[4 * m + k], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
       }
+      const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);  // each int16: its low byte
+      const __m512i odd = _mm512_srai_epi16(x, 8);                         // its high byte
+      const __m512i p0 = _mm512_mask_blend_epi16(0xaaaaaaaa, even, _mm512_slli_epi32(odd, 16));  // (sc 4m, 4m + 1)
+      const __m512i p1 = _mm512_mask_blend_epi16(0xaaaaaaaa, _mm512_srli_epi32(even, 16), odd);   // (4m + 2, 4m + 3)
+      _mm512_store_si512(u.offs[2 * m], _mm512_mullo_epi16(p0, minus32));
+      _mm512_store_si512(u.offs[2 * m + 1], _mm512_mullo_epi16(p1, minus32));
     }
   }
 
