@@ -657,6 +657,32 @@ struct Q6 {
   };
 };
 
+// Dword i of the 32 bytes at p + r * stride (r = 0..15) into lane r of out[i]: an 8 x 8 dword
+// transpose in each 256-bit half, rows paired as [k | k + 4] and [8 + k | 12 + k] so the last
+// 128-bit lane shuffle leaves the rows in order (loads and shuffles: gathers are slow on Zen).
+void transpose16x8(const uint8_t* p, uint64_t stride, __m512i (&out)[8]) {
+  const auto row = [&](int r) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + r * stride)); };
+  __m512i z[8], t[8];
+  for (int k = 0; k < 4; ++k) {
+    z[k] = _mm512_inserti64x4(_mm512_castsi256_si512(row(k)), row(k + 4), 1);
+    z[4 + k] = _mm512_inserti64x4(_mm512_castsi256_si512(row(8 + k)), row(12 + k), 1);
+  }
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = _mm512_unpacklo_epi32(z[k], z[k + 1]);
+    t[k + 1] = _mm512_unpackhi_epi32(z[k], z[k + 1]);
+  }
+  for (int h = 0; h < 8; h += 4) {  // u[h + m] = rows of z[h..h+3], dword m (and 4 + m) of each 128-bit lane
+    z[h] = _mm512_unpacklo_epi64(t[h], t[h + 2]);
+    z[h + 1] = _mm512_unpackhi_epi64(t[h], t[h + 2]);
+    z[h + 2] = _mm512_unpacklo_epi64(t[h + 1], t[h + 3]);
+    z[h + 3] = _mm512_unpackhi_epi64(t[h + 1], t[h + 3]);
+  }
+  for (int m = 0; m < 4; ++m) {
+    out[m] = _mm512_shuffle_i32x4(z[m], z[4 + m], 0x88);
+    out[4 + m] = _mm512_shuffle_i32x4(z[m], z[4 + m], 0xdd);
+  }
+}
+
 // ---- q4_K / q5_K prefill: 16 rows unpacked once per call, one row per 32-bit lane ------------------
 //
 // As the legacy kernels do: a call's 16 rows are unpacked a few super-blocks at a time into an L1
@@ -678,16 +704,10 @@ struct K4Rows16 {
 
   static void unpack(const GemmArgs& g, int64_t r0, int64_t b, Unpacked& u) {
     const uint8_t* base = g.w + r0 * g.w_stride + b * sizeof(Block) + offsetof(Block, qs);
-    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32(static_cast<int>(g.w_stride)));
     const __m512i low4 = _mm512_set1_epi8(0x0f);
     // q5_K: bits 4i .. 4i + 3 of qh, for elements l = 4i .. 4i + 3 of every sub-block.
     __m512i qh[8];
-    if constexpr (kQ5) {
-      for (int i = 0; i < 8; ++i) {
-        qh[i] = _mm512_i32gather_epi32(rows, base - offsetof(Block, qs) + offsetof(BlockQ5_K, qh) + 4 * i, 1);
-      }
-    }
+    if constexpr (kQ5) transpose16x8(base - offsetof(Block, qs) + offsetof(BlockQ5_K, qh), g.w_stride, qh);
     // q | bit `sub` of each qh byte as bit 4 (shifts within a dword never move a wanted bit across bytes).
     const auto fifth = [&](__m512i q, int i, int sub) {
       if constexpr (!kQ5) return q;
@@ -696,11 +716,12 @@ struct K4Rows16 {
       return _mm512_ternarylogic_epi32(q, h, _mm512_set1_epi8(0x10), 0xf8);
     };
     for (int p = 0; p < 4; ++p) {
+      __m512i x[8];
+      transpose16x8(base + 32 * p, g.w_stride, x);
 #pragma GCC unroll 8
       for (int i = 0; i < 8; ++i) {  // bytes qs[32p + 4i ..]: weights 64p + 4i .. (low), + 32 (high)
-        const __m512i x = _mm512_i32gather_epi32(rows, base + 32 * p + 4 * i, 1);
-        _mm512_store_si512(u.q[16 * p + i], fifth(_mm512_and_si512(x, low4), i, 2 * p));
-        _mm512_store_si512(u.q[16 * p + 8 + i], fifth(_mm512_and_si512(_mm512_srli_epi16(x, 4), low4), i, 2 * p + 1));
+        _mm512_store_si512(u.q[16 * p + i], fifth(_mm512_and_si512(x[i], low4), i, 2 * p));
+        _mm512_store_si512(u.q[16 * p + 8 + i], fifth(_mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4), i, 2 * p + 1));
       }
     }
     alignas(64) int16_t sc[16][8], mn[16][8];
@@ -789,12 +810,13 @@ struct Q6Rows16 {
     // lo | (hi & 0x30)
     const auto join = [&](__m512i lo, __m512i hi) { return _mm512_ternarylogic_epi32(lo, hi, top2, 0xf8); };
     for (int h = 0; h < 2; ++h) {
+      __m512i ql0[8], ql1[8], qh[8];
+      transpose16x8(base + offsetof(BlockQ6_K, ql) + 64 * h, g.w_stride, ql0);
+      transpose16x8(base + offsetof(BlockQ6_K, ql) + 64 * h + 32, g.w_stride, ql1);
+      transpose16x8(base + offsetof(BlockQ6_K, qh) + 32 * h, g.w_stride, qh);
 #pragma GCC unroll 8
       for (int i = 0; i < 8; ++i) {  // l = 4i .. 4i + 3 of half h: weights 128h + 32 n + l, n = 0..3
-        const uint8_t* x = base + 4 * i;
-        const __m512i x0 = _mm512_i32gather_epi32(rows, x + offsetof(BlockQ6_K, ql) + 64 * h, 1);
-        const __m512i x1 = _mm512_i32gather_epi32(rows, x + offsetof(BlockQ6_K, ql) + 64 * h + 32, 1);
-        const __m512i hb = _mm512_i32gather_epi32(rows, x + offsetof(BlockQ6_K, qh) + 32 * h, 1);
+        const __m512i x0 = ql0[i], x1 = ql1[i], hb = qh[i];
         _mm512_store_si512(u.q[32 * h + i], join(_mm512_and_si512(x0, low4), _mm512_slli_epi32(hb, 4)));
         _mm512_store_si512(u.q[32 * h + 8 + i], join(_mm512_and_si512(x1, low4), _mm512_slli_epi32(hb, 2)));
         _mm512_store_si512(u.q[32 * h + 16 + i], join(_mm512_and_si512(_mm512_srli_epi32(x0, 4), low4), hb));
