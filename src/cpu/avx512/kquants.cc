@@ -721,27 +721,36 @@ struct K4Rows16 {
 #pragma GCC unroll 8
       for (int i = 0; i < 8; ++i) {  // bytes qs[32p + 4i ..]: weights 64p + 4i .. (low), + 32 (high)
         _mm512_store_si512(u.q[16 * p + i], fifth(_mm512_and_si512(x[i], low4), i, 2 * p));
-        _mm512_store_si512(u.q[16 * p + 8 + i], fifth(_mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4), i, 2 * p + 1));
+        const __m512i high = _mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4);
+        _mm512_store_si512(u.q[16 * p + 8 + i], fifth(high, i, 2 * p + 1));
       }
     }
-    alignas(64) int16_t sc[16][8], mn[16][8];
+    // Row r's mins then scales as int16 pairs, [m0 m1 | m2 m3 | .. | sc0 sc1 | ..], transposed so
+    // that dword i of every row lands in one vector.
+    alignas(64) uint32_t pairs[16][8];
+    int32_t dm[16];  // (d, dmin) of row r
     for (int r4 = 0; r4 < 16; r4 += 4) {
       const Block* w[4];
       for (int r = 0; r < 4; ++r) w[r] = reinterpret_cast<const Block*>(g.w + (r0 + r4 + r) * g.w_stride);
       __m512i sc16, mins16;
       unpack_rows<4>(w, b, sc16, mins16);
-      _mm512_store_si512(sc[r4], sc16);
-      _mm512_store_si512(mn[r4], mins16);
+      _mm512_store_si512(pairs[r4],
+                         _mm512_permutex2var_epi64(mins16, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), sc16));
+      _mm512_store_si512(pairs[r4 + 2],
+                         _mm512_permutex2var_epi64(mins16, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), sc16));
+      static_assert(offsetof(Block, d) == 0 && offsetof(Block, dmin) == 2);
+      for (int r = 0; r < 4; ++r) std::memcpy(&dm[r4 + r], &w[r][b], sizeof(int32_t));
     }
-    for (int r = 0; r < 16; ++r) {
-      const auto& x = *reinterpret_cast<const Block*>(g.w + (r0 + r) * g.w_stride + b * sizeof(Block));
-      const float d = half_to_float(x.d);
-      u.dmin[r] = half_to_float(x.dmin);
-      for (int j = 0; j < 8; ++j) u.dsc[j][r] = d * static_cast<float>(sc[r][j]);
-      for (int i = 0; i < 4; ++i) {
-        u.mins[i][r] = static_cast<uint32_t>(static_cast<uint16_t>(mn[r][2 * i])) |
-                       static_cast<uint32_t>(static_cast<uint16_t>(mn[r][2 * i + 1])) << 16;
-      }
+    __m512i x[8];
+    transpose16x8(reinterpret_cast<const uint8_t*>(pairs), sizeof(pairs[0]), x);
+    const __m512i dmv = _mm512_loadu_si512(dm);
+    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dmv));
+    _mm512_store_ps(u.dmin, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dmv, 16))));
+    for (int i = 0; i < 4; ++i) {
+      _mm512_store_si512(u.mins[i], x[i]);
+      const __m512i even = _mm512_and_si512(x[4 + i], _mm512_set1_epi32(0xffff));
+      _mm512_store_ps(u.dsc[2 * i], _mm512_mul_ps(d, _mm512_cvtepi32_ps(even)));
+      _mm512_store_ps(u.dsc[2 * i + 1], _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_srli_epi32(x[4 + i], 16))));
     }
   }
 
@@ -778,7 +787,9 @@ struct K4Rows16 {
         _mm_store_si128(reinterpret_cast<__m128i*>(pairs),
                         _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1))));
         __m512i m = _mm512_setzero_si512();
-        for (int i = 0; i < 4; ++i) m = _mm512_dpwssd_epi32(m, _mm512_load_si512(x.mins[i]), _mm512_set1_epi32(pairs[i]));
+        for (int i = 0; i < 4; ++i) {
+          m = _mm512_dpwssd_epi32(m, _mm512_load_si512(x.mins[i]), _mm512_set1_epi32(pairs[i]));
+        }
         const __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), dmin, tmp[t]);
         acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(a[t][s].d), acc[t]);
       }
