@@ -1,6 +1,7 @@
 // End-to-end tests of the rocmforge binary: output formats, references, and clean failures.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -20,7 +21,10 @@ struct Output {
 };
 
 Output run(const std::string& args) {
-  const std::string err_path = testing::TempDir() + "rf_cli_stderr.txt";
+  // ctest runs tests in parallel processes: each run gets its own stderr file.
+  static int counter = 0;
+  const std::string err_path =
+      testing::TempDir() + "rf_cli_stderr_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + ".txt";
   const std::string cmd = kBin + " " + args + " 2>" + err_path;
   Output o;
   FILE* pipe = popen(cmd.c_str(), "r");
@@ -32,6 +36,7 @@ Output run(const std::string& args) {
   o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream in(err_path);
   o.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::remove(err_path.c_str());
   return o;
 }
 
