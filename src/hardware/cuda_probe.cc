@@ -16,7 +16,6 @@ using CuDeviceGetPciBusId = int (*)(char* bus_id, int len, int device);
 using CuGetErrorString = int (*)(int code, const char** text);
 
 constexpr int kAttributeIntegrated = 18;  // CU_DEVICE_ATTRIBUTE_INTEGRATED
-constexpr int kMaxDevices = 64;
 
 }  // namespace
 
@@ -47,19 +46,9 @@ std::vector<GpuInfo> probe_cuda(const DynamicLoader& loader, Notes& notes) {
     return gpus;
   }
   int count = 0;
-  if (const int rc = get_count(&count); rc != 0) {
-    notes.push_back("CUDA: cuDeviceGetCount failed (" + describe(rc) + ")");
-    return gpus;
-  }
-  if (count <= 0) {
-    notes.emplace_back("CUDA: no devices");
-    return gpus;
-  }
-  if (count > kMaxDevices) {
-    notes.push_back("CUDA: cuDeviceGetCount reported " + std::to_string(count) + " devices; probing " +
-                    std::to_string(kMaxDevices));
-    count = kMaxDevices;
-  }
+  const int count_rc = get_count(&count);
+  count = checked_device_count("CUDA", "cuDeviceGetCount", count_rc, count, count_rc != 0 ? describe(count_rc) : "", notes);
+  if (count == 0) return gpus;
   for (int ordinal = 0; ordinal < count; ++ordinal) {
     int device = 0;
     if (const int rc = get_device(&device, ordinal); rc != 0) {

@@ -78,4 +78,25 @@ std::string normalize_pci_bus(const std::string& bus_id) {
 }
 
 }  // namespace detail
+namespace detail {
+
+int checked_device_count(const std::string& api, const std::string& call, int rc, int count,
+                         const std::string& rc_text, Notes& notes) {
+  if (rc != 0) {
+    notes.push_back(api + ": " + call + " failed (" + rc_text + ")");
+    return 0;
+  }
+  if (count <= 0) {
+    notes.push_back(api + ": no devices");
+    return 0;
+  }
+  if (count > kMaxRuntimeDevices) {
+    notes.push_back(api + ": " + call + " reported " + std::to_string(count) + " devices; probing " +
+                    std::to_string(kMaxRuntimeDevices));
+    return kMaxRuntimeDevices;
+  }
+  return count;
+}
+
+}  // namespace detail
 }  // namespace rf::hw

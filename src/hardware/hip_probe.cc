@@ -19,7 +19,6 @@ using HipGetErrorString = const char* (*)(int code);
 // older runtimes numbered the enum differently, so there only the memory rule applies.
 constexpr int kAttributeIntegrated = 16;
 constexpr int kFirstVersionWithLayout = 50000000;
-constexpr int kMaxDevices = 64;
 
 }  // namespace
 
@@ -53,19 +52,9 @@ std::vector<GpuInfo> probe_hip(const DynamicLoader& loader, Notes& notes) {
     }
   }
   int count = 0;
-  if (const int rc = get_count(&count); rc != 0) {
-    notes.push_back("HIP: hipGetDeviceCount failed (" + describe(rc) + ")");
-    return gpus;
-  }
-  if (count <= 0) {
-    notes.emplace_back("HIP: no devices");
-    return gpus;
-  }
-  if (count > kMaxDevices) {
-    notes.push_back("HIP: hipGetDeviceCount reported " + std::to_string(count) + " devices; probing " +
-                    std::to_string(kMaxDevices));
-    count = kMaxDevices;
-  }
+  const int count_rc = get_count(&count);
+  count = checked_device_count("HIP", "hipGetDeviceCount", count_rc, count, count_rc != 0 ? describe(count_rc) : "", notes);
+  if (count == 0) return gpus;
   int version = 0;
   const bool attribute_usable = get_attribute != nullptr && get_version != nullptr &&
                                 get_version(&version) == 0 && version >= kFirstVersionWithLayout;

@@ -40,4 +40,10 @@ void* open_first(const DynamicLoader& loader, const std::vector<std::string>& ca
 // "100: no device" from a return code and the runtime's own description (may be null).
 std::string describe_code(int code, const char* runtime_text);
 
+// The device count a runtime reported, checked the same way for every runtime: a failed call or
+// zero devices is noted and gives 0; an absurd count is noted and capped at kMaxRuntimeDevices.
+inline constexpr int kMaxRuntimeDevices = 64;
+int checked_device_count(const std::string& api, const std::string& call, int rc, int count,
+                         const std::string& rc_text, Notes& notes);
+
 }  // namespace rf::hw::detail
