@@ -2,6 +2,7 @@
 #include "cpu/kernels.h"
 #include "cpu/kernel_families.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -35,13 +36,21 @@ bool cpu_supports(Isa isa) {
 // Any type with a reference dequantizer: dequantize a weight row, then f32 dot products. The slow
 // floor under every table, for types no family implements yet.
 void gemm_by_dequantize(DType type, const GemmArgs& g) {
-  thread_local std::vector<float> row;
-  row.resize(static_cast<size_t>(g.k));
+  // Dequantizes a super-block's worth of a row at a time into a stack buffer: no allocation
+  // inside the pool's parallel regions.
+  constexpr int64_t kChunk = 256;  // a multiple of every block size
+  float chunk[kChunk];
+  const uint64_t chunk_bytes = *row_bytes(type, kChunk);
   for (int64_t r = 0; r < g.n_rows; ++r) {
-    dequantize_row(type, g.w + static_cast<uint64_t>(r) * g.w_stride, row.data(), g.k);
-    for (int64_t c = 0; c < g.n_cols; ++c) {
-      const auto* a = reinterpret_cast<const float*>(g.a + static_cast<uint64_t>(c) * g.a_stride);
-      g.out[c * g.out_stride + r] = dot(row.data(), a, g.k);
+    for (int64_t c = 0; c < g.n_cols; ++c) g.out[c * g.out_stride + r] = 0.0f;
+    for (int64_t k0 = 0; k0 < g.k; k0 += kChunk) {
+      const int64_t n = std::min(kChunk, g.k - k0);
+      dequantize_row(type, g.w + static_cast<uint64_t>(r) * g.w_stride + static_cast<uint64_t>(k0 / kChunk) * chunk_bytes,
+                     chunk, n);
+      for (int64_t c = 0; c < g.n_cols; ++c) {
+        const auto* a = reinterpret_cast<const float*>(g.a + static_cast<uint64_t>(c) * g.a_stride) + k0;
+        g.out[c * g.out_stride + r] += dot(chunk, a, n);
+      }
     }
   }
 }

@@ -118,5 +118,33 @@ TEST(MatmulDriver, GroupedJobsMatchSeparateCalls) {
   }
 }
 
+// Types no kernel family implements (q8_K weights) run on the dequantize-then-dot floor.
+TEST(MatmulDriver, DequantizeFloorMatchesDoubleReference) {
+  const int64_t rows = 21;
+  const int64_t cols = 768;  // three 256-element chunks
+  const Matrix m = random_matrix(DType::kQ8_K, rows, cols, 5);
+  ASSERT_EQ(kernels().for_type(DType::kQ8_K).act, ActFormat::kF32);
+  for (const int64_t n_tokens : {int64_t{1}, int64_t{9}}) {
+    const std::vector<float> x = random_activations(n_tokens * cols, 11);
+    ThreadPool pool(2);
+    AlignedBuffer<uint8_t> scratch(matmul_scratch_bytes(n_tokens, cols));
+    std::vector<float> y(static_cast<size_t>(n_tokens * rows));
+    matmul(pool, m.view, x.data(), n_tokens, y.data(), scratch.span());
+    std::vector<float> w(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      matrix_row(m.view, r, w.data());
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        double want = 0.0;
+        double magnitude = 0.0;
+        for (int64_t c = 0; c < cols; ++c) {
+          want += static_cast<double>(w[c]) * x[t * cols + c];
+          magnitude += std::abs(static_cast<double>(w[c]) * x[t * cols + c]);
+        }
+        EXPECT_NEAR(y[t * rows + r], want, 1e-5 * magnitude) << "row " << r << " token " << t;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rf::cpu
