@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gguf/gguf.h"
+#include "support/utf8_reference.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
@@ -36,68 +37,12 @@ std::vector<Vocab>& vocabs() {
   return v;
 }
 
-// An oracle written from the definition, independent of src/tokenizer/unicode.cc: the code point a
-// complete n-byte sequence spells if it is well-formed UTF-8 (the shortest form of a scalar value), else -1.
-int64_t scalar(const unsigned char* p, size_t n) {
-  static constexpr unsigned kPayload[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
-  static constexpr unsigned kTag[5] = {0, 0x00, 0xC0, 0xE0, 0xF0};
-  static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if ((p[0] & ~kPayload[n] & 0xFFu) != kTag[n]) return -1;
-  uint32_t cp = p[0] & kPayload[n];
-  for (size_t k = 1; k < n; ++k) {
-    if ((p[k] & 0xC0) != 0x80) return -1;
-    cp = (cp << 6) | (p[k] & 0x3Fu);
-  }
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-  return cp;
-}
-
-// Whether p[0..k) begins some longer well-formed sequence: only the first two bytes constrain the
-// rest, so trying every next byte with plain continuations after it decides it.
-bool begins_sequence(const unsigned char* p, size_t k) {
-  for (size_t n = k + 1; n <= 4; ++n) {
-    unsigned char buf[4] = {0x80, 0x80, 0x80, 0x80};
-    for (size_t i = 0; i < k; ++i) buf[i] = p[i];
-    for (unsigned b = 0x80; b <= 0xBF; ++b) {
-      buf[k] = static_cast<unsigned char>(b);
-      if (scalar(buf, n) >= 0) return true;
-    }
-  }
-  return false;
-}
-
-// s with each maximal subpart of an ill-formed sequence (the longest prefix of a well-formed one, or
-// one byte) replaced by U+FFFD, as Unicode recommends and the stream decoder promises; s if valid.
-std::string well_formed(const std::string& s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::string out;
-  size_t i = 0;
-  while (i < s.size()) {
-    const size_t left = s.size() - i;
-    size_t n = 1;
-    while (n <= 4 && (n > left || scalar(p + i, n) < 0)) ++n;
-    if (n <= 4) {
-      out.append(s, i, n);
-      i += n;
-      continue;
-    }
-    size_t k = 1;
-    for (size_t m = 1; m < 4 && m <= left; ++m) {
-      if (begins_sequence(p + i, m)) k = m;
-    }
-    out += "\xEF\xBF\xBD";
-    i += k;
-  }
-  return out;
-}
-
-// Streams ids and checks that every push returns whole characters only.
 std::string stream(const rf::Tokenizer& tok, const std::vector<int32_t>& ids, bool render, bool strip) {
   rf::StreamDecoder decoder(tok, render, strip);
   std::string out;
   for (const int32_t id : ids) {
     const std::string piece = decoder.push(id);
-    if (well_formed(piece) != piece) std::abort();
+    if (rf::test::well_formed_reference(piece) != piece) std::abort();
     out += piece;
   }
   return out + decoder.flush();
@@ -121,9 +66,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // decode() may hold any bytes (byte tokens, leniently read surrogates); the stream gives the same
   // text with ill-formed parts replaced, stripping decode's leading space only when asked.
   const std::string decoded = v.tokenizer.decode(ids, render_special);
-  if (stream(v.tokenizer, ids, render_special, true) != well_formed(decoded)) std::abort();
+  if (stream(v.tokenizer, ids, render_special, true) != rf::test::well_formed_reference(decoded)) std::abort();
   std::string pieces;
   for (const int32_t id : ids) pieces += v.tokenizer.token_to_piece(id, render_special);
-  if (stream(v.tokenizer, ids, render_special, false) != well_formed(pieces)) std::abort();
+  if (stream(v.tokenizer, ids, render_special, false) != rf::test::well_formed_reference(pieces)) std::abort();
   return 0;
 }
