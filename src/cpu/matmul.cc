@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "base/check.h"
+#include "base/timer.h"
+#include "cpu/blas.h"
 #include "cpu/kernels.h"
 #include "quant/dequantize.h"
 
@@ -22,8 +24,10 @@ constexpr int64_t kMinParallelWork = 1 << 15;
 }  // namespace
 
 uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols) {
-  // f32 is the widest activation format.
-  return static_cast<uint64_t>(n_tokens) * act_row_bytes(ActFormat::kF32, max_cols);
+  // f32 is the widest activation format. Prefill through BLAS reads activations in place and uses
+  // the space for f16 weight rows widened to f32 instead, at least kBlasPanelRows of them.
+  const int64_t rows = n_tokens >= kMinBlasTokens ? std::max(n_tokens, kBlasPanelRows) : n_tokens;
+  return static_cast<uint64_t>(rows) * act_row_bytes(ActFormat::kF32, max_cols);
 }
 
 void matrix_row(const MatrixView& w, int64_t r, float* out) {
@@ -37,9 +41,11 @@ void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tok
   matmul_many(pool, std::span(&job, 1), x, n_tokens, scratch);
 }
 
-void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
+namespace {
+
+// Our kernels: activations converted once, then (rows x tokens) tiles spread over the pool.
+void run_kernels(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
                  std::span<uint8_t> scratch) {
-  RF_CHECK(!jobs.empty() && jobs.size() <= kMaxJobs);
   const GemmKernel& kernel = kernels().for_type(jobs[0].w->type);
   RF_CHECK(kernel.gemm != nullptr);
   const int64_t cols = jobs[0].w->cols;
@@ -47,7 +53,7 @@ void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float*
   for (const MatmulJob& job : jobs) {
     // Every level's quantizer of one format writes the same bytes, so any one of them will do.
     if (job.w->cols != cols || kernels().for_type(job.w->type).act != kernel.act) {
-      for (const MatmulJob& single : jobs) matmul_many(pool, std::span(&single, 1), x, n_tokens, scratch);
+      for (const MatmulJob& single : jobs) run_kernels(pool, std::span(&single, 1), x, n_tokens, scratch);
       return;
     }
     total_rows += job.w->rows;
@@ -147,6 +153,41 @@ void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float*
   } else {
     run_panels(0, n_units, 0);
   }
+}
+
+// Prefill of F32/F16 weights: the chooser (blas.h) sends each job to our kernels or to a BLAS back
+// end, timing the calls it measures. Returns false, having run nothing, when every job is settled
+// on our kernels, so that grouped jobs keep one shared conversion and parallel region.
+bool run_chosen(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
+                std::span<uint8_t> scratch) {
+  BlasPick picks[kMaxJobs];
+  bool all_ours = true;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (!blas_applies(jobs[j].w->type, n_tokens)) continue;
+    picks[j] = blas_pick(*jobs[j].w, n_tokens);
+    all_ours = all_ours && picks[j].candidate == 0 && picks[j].slot < 0;
+  }
+  if (all_ours) return false;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const double start = now_seconds();
+    if (picks[j].candidate == 0) {
+      run_kernels(pool, jobs.subspan(j, 1), x, n_tokens, scratch);
+    } else {
+      const BlasBackend& backend = blas_backends()[static_cast<size_t>(picks[j].candidate - 1)];
+      blas_matmul(pool, backend, *jobs[j].w, x, n_tokens, jobs[j].y, scratch);
+    }
+    if (picks[j].slot >= 0) blas_record(picks[j], n_tokens, now_seconds() - start);
+  }
+  return true;
+}
+
+}  // namespace
+
+void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
+                 std::span<uint8_t> scratch) {
+  RF_CHECK(!jobs.empty() && jobs.size() <= kMaxJobs);
+  if (run_chosen(pool, jobs, x, n_tokens, scratch)) return;
+  run_kernels(pool, jobs, x, n_tokens, scratch);
 }
 
 }  // namespace rf::cpu

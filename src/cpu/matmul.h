@@ -19,13 +19,16 @@ struct MatrixView {
   uint64_t row_bytes = 0;
 };
 
-// Bytes of activation scratch matmul needs for n_tokens rows of up to max_cols elements.
+// Bytes of scratch matmul needs for n_tokens activation rows of up to max_cols elements:
+// rows * max_cols * 4 with rows = n_tokens, or max(n_tokens, kBlasPanelRows) from kMinBlasTokens
+// tokens on (room for a panel of f16 weight rows widened for a BLAS back end; see blas.h).
 uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols);
 
 // y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tokens; x rows are `cols` long and y rows `rows`
 // long, both densely packed. Activations are first converted (once) into the format the weight
 // type's kernel consumes, in `scratch`; then the kernel from the table runs over tiles of
-// (weight rows x tokens) spread across the pool.
+// (weight rows x tokens) spread across the pool. Prefill of F32/F16 weights may instead run on a
+// BLAS back end, as the per-shape chooser in blas.h decides.
 void matmul(ThreadPool& pool, const MatrixView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch);
 
