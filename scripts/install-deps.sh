@@ -6,6 +6,7 @@ packages=(
   cmake g++ make libgtest-dev libgmock-dev googletest libbenchmark-dev nlohmann-json3-dev libcli11-dev
   clang libclang-rt-14-dev            # libFuzzer for the parser fuzzers
   g++-aarch64-linux-gnu qemu-user     # arm64 (NEON) build and tests under emulation
+  libopenblas0-pthread libblis4-pthread libdnnl2  # optional f32/f16 prefill back ends (dlopened, not linked)
 )
 
 missing=()
