@@ -32,8 +32,11 @@ void add_threads_option(CLI::App* cmd, int& threads);
 // Adds -o/--output text|json.
 void add_output_option(CLI::App* cmd, std::string& format);
 
+// Adds --f16-as-bf16.
+void add_load_options(CLI::App* cmd, LoadOptions& options);
+
 // Loads a model, drawing a progress bar on stderr when it is large enough to take a moment.
-Result<Model> load_model(const std::string& path);
+Result<Model> load_model(const std::string& path, LoadOptions options = {});
 
 // Prints "error: <message>" on stderr and returns the exit code for failures (1).
 int fail(const std::string& message);

@@ -137,7 +137,7 @@ void print_table(const BenchOptions& o, const Model& model, const std::vector<Ro
 }
 
 int run_benchmarks(const BenchOptions& o) {
-  auto model = load_model(o.eval.model);
+  auto model = load_model(o.eval.model, o.eval.load);
   if (!model.ok()) return fail(model.error().message);
   std::vector<BenchTest> tests;
   for (const int64_t p : o.n_prompt) {
@@ -181,6 +181,7 @@ Command add_bench_command(CLI::App& root) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = root.add_subcommand("bench", "measure prompt and generation speed like llama-bench");
   add_model_option(cmd, o->eval.model);
+  add_load_options(cmd, o->eval.load);
   o->eval.n_batch = 512;
   o->threads = {std::max(1, hardware().cpu.physical_cores)};
   cmd->add_option("-p,--n-prompt", o->n_prompt, "prompt lengths (comma-separated)")->delimiter(',')->capture_default_str();

@@ -20,7 +20,7 @@ struct LogitsOptions {
 };
 
 int run_logits(const LogitsOptions& o) {
-  auto model = load_model(o.eval.model);
+  auto model = load_model(o.eval.model, o.eval.load);
   if (!model.ok()) return fail(model.error().message);
   const std::vector<int32_t> ids = model->tokenizer().encode(o.prompt, !o.no_bos, true);
   if (ids.empty()) return fail("the prompt has no tokens");

@@ -21,7 +21,7 @@ struct PerplexityOptions {
 int run_perplexity(const PerplexityOptions& o) {
   auto text = read_text_file(o.file);
   if (!text.ok()) return fail(text.error().message);
-  auto model = load_model(o.eval.model);
+  auto model = load_model(o.eval.model, o.eval.load);
   if (!model.ok()) return fail(model.error().message);
   const std::vector<int32_t> tokens = model->tokenizer().encode(*text, true, false);
   const int64_t n_ctx = o.eval.n_ctx > 0 ? o.eval.n_ctx : 512;

@@ -23,7 +23,7 @@ struct RunOptions {
 
 int run_generate(const RunOptions& o) {
   if (Status s = validate_sampling_params(o.sampling); !s.ok()) return fail(s.error().message);
-  auto model = load_model(o.eval.model);
+  auto model = load_model(o.eval.model, o.eval.load);
   if (!model.ok()) return fail(model.error().message);
   const Tokenizer& tok = model->tokenizer();
   ThreadPool pool(o.eval.threads);

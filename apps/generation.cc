@@ -12,6 +12,7 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
   cmd->add_option("-b,--batch-size", o.n_batch, "tokens per forward chunk during prompt evaluation")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+  add_load_options(cmd, o.load);
 }
 
 void add_cache_type_options(CLI::App* cmd, EvalOptions& o) {

@@ -1,4 +1,4 @@
-// Shared options for commands that evaluate a model: context, batch, threads and KV cache types.
+// Shared options for commands that evaluate a model: context, batch, threads, weights and KV cache types.
 #pragma once
 
 #include "cli_common.h"
@@ -13,6 +13,7 @@ struct EvalOptions {
   int64_t n_batch = 512;
   std::string cache_type_k = "f32";  // KV cache storage: f32 | q8_0
   std::string cache_type_v = "f32";
+  LoadOptions load;                  // --f16-as-bf16
 };
 
 void add_eval_options(CLI::App* cmd, EvalOptions& o);

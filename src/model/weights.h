@@ -36,4 +36,15 @@ struct ModelWeights {
 // Binds all tensors; a missing tensor, a wrong shape or an unsupported type is an error naming it.
 Result<ModelWeights> bind_weights(const gguf::File& file, const ModelConfig& config);
 
+// Calls fn(view) for every matrix: embeddings, output (also when tied), each layer's.
+// Weights is ModelWeights or const ModelWeights.
+template <class Weights, class Fn>
+void for_each_matrix(Weights& w, Fn&& fn) {
+  fn(w.token_embd);
+  fn(w.output);
+  for (auto& l : w.layers) {
+    for (auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) fn(*m);
+  }
+}
+
 }  // namespace rf
