@@ -124,13 +124,14 @@ void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t 
   const int64_t block = ws.tokens_per_block();
   const int64_t n_blocks = ceil_div(n_tokens, block);
   const int64_t kv_len = pos0 + n_tokens;
+  RF_CHECK(kv_len <= kv.n_blocks * kKvStep);
 
   // Short batches (decode) have too few (head, block) items for the pool: split the positions.
   int64_t split_len = kv_len;
   if (n_blocks == 1) {
     const int64_t wanted = ceil_div(kItemsPerThread * pool.size(), sh.n_head_kv);
     const int64_t splits = std::min({wanted, kv_len / kMinSplitPositions, ws.max_splits()});
-    if (splits > 1) split_len = ceil_div(ceil_div(kv_len, splits), kKvTile) * kKvTile;
+    if (splits > 1) split_len = ceil_div(ceil_div(kv_len, splits), kKvStep) * kKvStep;
   }
   const int64_t n_splits = ceil_div(kv_len, split_len);
   const int64_t per_block = sh.n_head_kv * n_splits;
@@ -143,8 +144,11 @@ void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t 
     a.scale = scale;
     a.k_format = kv.k_format;
     a.v_format = kv.v_format;
+    a.blocks = kv.blocks;
     a.k_panel_bytes = kv.k_panel_bytes;
+    a.k_block_bytes = kv.k_block_bytes;
     a.v_row_bytes = kv.v_row_bytes;
+    a.v_block_bytes = kv.v_block_bytes;
     a.scratch = ws.thread_scratch(thread);
     for (int64_t item = begin; item < end; ++item) {
       const int64_t blk = n_blocks - 1 - item / per_block;  // later tokens see more: hand them out first

@@ -9,16 +9,22 @@
 
 namespace rf::cpu {
 
-// One layer of a KV cache as the kernels read it (layouts in ops_kernels.h): KV head h's key
-// panels start at k + h * k_head_bytes, its value rows at v + h * v_head_bytes.
+// One layer of a paged KV cache as one sequence sees it (layouts in ops_kernels.h): the
+// sequence's positions [32 i, 32 i + 32) are in physical block blocks[i] (i < n_blocks); KV head
+// h's keys of physical block b start at k + h * k_head_bytes + b * k_block_bytes, its value rows
+// at v + h * v_head_bytes + b * v_block_bytes.
 struct KvLayerView {
   KvFormat k_format = KvFormat::kF32;
   KvFormat v_format = KvFormat::kF32;
+  const int32_t* blocks = nullptr;
+  int64_t n_blocks = 0;
   const uint8_t* k = nullptr;
   uint64_t k_panel_bytes = 0;
+  uint64_t k_block_bytes = 0;
   uint64_t k_head_bytes = 0;
   const uint8_t* v = nullptr;
   uint64_t v_row_bytes = 0;
+  uint64_t v_block_bytes = 0;
   uint64_t v_head_bytes = 0;
 };
 

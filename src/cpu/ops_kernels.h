@@ -51,14 +51,21 @@ struct AttentionArgs {
   int64_t q_stride = 0;         // floats between tokens
   float scale = 1.0f;
   int64_t pos0 = 0;
-  int64_t kv_begin = 0;         // a multiple of kKvTile
+  int64_t kv_begin = 0;         // a multiple of kKvStep
   int64_t kv_end = 0;           // <= pos0 + n_rows / group
   KvFormat k_format = KvFormat::kF32;
   KvFormat v_format = KvFormat::kF32;
-  const uint8_t* k = nullptr;   // this head's panel 0
+  // The cache is paged in blocks of kKvStep positions: positions [32 i, 32 i + 32) of this
+  // sequence are in physical block blocks[i], whose two key panels start at
+  // k + blocks[i] * k_block_bytes (k_panel_bytes apart) and whose value rows start at
+  // v + blocks[i] * v_block_bytes (v_row_bytes apart).
+  const int32_t* blocks = nullptr;
+  const uint8_t* k = nullptr;   // this head's keys of physical block 0
   uint64_t k_panel_bytes = 0;
-  const uint8_t* v = nullptr;   // this head's value row of position 0
+  uint64_t k_block_bytes = 0;
+  const uint8_t* v = nullptr;   // this head's values of physical block 0
   uint64_t v_row_bytes = 0;
+  uint64_t v_block_bytes = 0;
   float* out = nullptr;         // row r at out + (r / group) * out_stride + (r % group) * head_dim
   int64_t out_stride = 0;
   // nullptr: out = softmax(scores) . V. Otherwise out = unnormalized sum of exp(score - max) * v and

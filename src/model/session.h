@@ -7,6 +7,7 @@
 #include "base/aligned_buffer.h"
 #include "base/result.h"
 #include "kv/kv_cache.h"
+#include "model/forward.h"
 #include "model/model.h"
 #include "threading/thread_pool.h"
 
@@ -48,28 +49,14 @@ class Session {
 
  private:
   Session(const Model& model, ThreadPool& pool, const SessionParams& params, int64_t n_ctx);
-  void forward_chunk(const int32_t* tokens, int64_t n, bool want_all_logits, int64_t logits_row);
-  void attention(int64_t layer, int64_t n);
 
   const Model* model_;
-  ThreadPool* pool_;
   SessionParams params_;
   int64_t n_past_ = 0;
   int64_t n_logits_ = 0;   // rows of logits_ valid after the last eval
-  KvCache kv_;
+  KvCache kv_;             // one sequence: the identity block table
+  Forward forward_;
   SessionTimings timings_;
-
-  AlignedBuffer<float> x_;        // (n_batch, n_embd) residual stream
-  AlignedBuffer<float> xb_;       // (n_batch, max(n_embd, q_dim)) normed input / projection output
-  AlignedBuffer<float> q_;        // (n_batch, q_dim)
-  AlignedBuffer<float> k_;        // (n_batch, kv_dim)
-  AlignedBuffer<float> v_;        // (n_batch, kv_dim)
-  AlignedBuffer<float> attn_;     // (n_batch, q_dim) attention output
-  AlignedBuffer<float> gate_;     // (n_batch, n_ff)
-  AlignedBuffer<float> up_;       // (n_batch, n_ff)
-  AlignedBuffer<uint8_t> act_;    // (n_batch, max matmul cols) activations in the kernels' format
-  cpu::AttentionWorkspace attn_ws_;  // per-thread attention scratch and split partial results
-  AlignedBuffer<float> rope_;     // (n_ctx, n_rot) cos/sin pairs per position
   AlignedBuffer<float> logits_;   // (n_ctx or 1, n_vocab)
 };
 

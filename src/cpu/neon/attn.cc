@@ -325,11 +325,12 @@ void attention(const AttentionArgs& a) {
   for (int64_t r = 0; r < a.n_rows; ++r) s.m[r] = -INFINITY;
   for (int64_t pos = a.kv_begin; pos < a.kv_end; pos += kKvStep) {
     const int64_t n_valid = min64(kKvStep, a.kv_end - pos);
-    const uint8_t* panel = a.k + static_cast<uint64_t>(pos / kKvTile) * a.k_panel_bytes;
+    const auto block = static_cast<uint64_t>(a.blocks[pos / kKvStep]);  // pos is a multiple of kKvStep
+    const uint8_t* panel = a.k + block * a.k_block_bytes;
     scores(a, dm, panel, 0);
     if (n_valid > kKvTile) scores(a, dm, panel + a.k_panel_bytes, kKvTile);
     online_softmax(a, pos, n_valid);
-    const uint8_t* rows = a.v + static_cast<uint64_t>(pos) * a.v_row_bytes;
+    const uint8_t* rows = a.v + block * a.v_block_bytes;
     if (a.v_format == KvFormat::kQ8_0) {
       accumulate_values(a, dm, Q8Values{rows, a.v_row_bytes}, n_valid);
     } else {

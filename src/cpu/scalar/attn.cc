@@ -120,7 +120,9 @@ void accumulate_values(const AttentionArgs& a, const Dims& dm, int64_t tile_pos,
   const AttentionScratch& s = a.scratch;
   float* v = s.v;
   for (int64_t t = 0; t < n_valid; ++t) {
-    const uint8_t* row = a.v + static_cast<uint64_t>(tile_pos + t) * a.v_row_bytes;
+    const int64_t pos = tile_pos + t;
+    const uint8_t* row = a.v + static_cast<uint64_t>(a.blocks[pos / kKvStep]) * a.v_block_bytes +
+                         static_cast<uint64_t>(pos % kKvStep) * a.v_row_bytes;
     float* dst = v + t * dm.dim;
     if (a.v_format == KvFormat::kF32) {
       std::memcpy(dst, row, static_cast<size_t>(dm.hd) * sizeof(float));
@@ -169,7 +171,9 @@ void attention(const AttentionArgs& a) {
   for (int64_t r = 0; r < a.n_rows; ++r) s.m[r] = -INFINITY;
   for (int64_t tile_pos = a.kv_begin; tile_pos < a.kv_end; tile_pos += kKvTile) {
     const int64_t n_valid = min64(kKvTile, a.kv_end - tile_pos);
-    scores(a, dm, a.k + static_cast<uint64_t>(tile_pos / kKvTile) * a.k_panel_bytes);
+    const uint8_t* panel = a.k + static_cast<uint64_t>(a.blocks[tile_pos / kKvStep]) * a.k_block_bytes +
+                           static_cast<uint64_t>(tile_pos % kKvStep / kKvTile) * a.k_panel_bytes;
+    scores(a, dm, panel);
     online_softmax(a, tile_pos, n_valid);
     accumulate_values(a, dm, tile_pos, n_valid);
   }
