@@ -52,6 +52,9 @@ struct BlasBackend {
   DnnlSgemmFn dnnl_sgemm = nullptr;
   SetThreadsFn set_threads = nullptr;
   SetThreadsDimFn set_threads_dim = nullptr;
+  // BLIS running its portable reference kernels: it has none tuned for this CPU (its "generic"
+  // sub-configuration), which made it 4-10x slower than our kernels where measured.
+  bool generic = false;
 
   // Runs the product on n_threads threads (the caller's plus the library's own). BLAS thread
   // settings are process-wide, so calls into all back ends are serialized by one mutex.
@@ -70,8 +73,9 @@ std::span<const BlasLibrary> known_blas_libraries();
 // else bli_sgemm); std::nullopt when none does, which is not an error. The library stays loaded.
 std::optional<BlasBackend> load_blas(const BlasLibrary& library);
 
-// The back ends a ROCMFORGE_BLAS value allows: "off" none, "auto" or "" all of `found`, a back end's
-// name only that one (none when it was not found). Any other value: a warning, then as "auto".
+// The back ends a ROCMFORGE_BLAS value allows: "off" none, "auto" or "" all of `found` but generic
+// ones (timing a back end that cannot win would cost a slow call per shape), a back end's name only
+// that one (generic or not; none when it was not found). Any other value: a warning, then "auto".
 std::vector<BlasBackend> select_blas(std::string_view setting, std::vector<BlasBackend> found);
 
 // The known libraries that load here, filtered by ROCMFORGE_BLAS. Loaded once, on first use.
@@ -88,6 +92,10 @@ inline constexpr int64_t kBlasPanelRows = 128;
 // pool, then multiplied. scratch: at least min(w.rows, kBlasPanelRows) * w.cols floats.
 void blas_matmul(ThreadPool& pool, const BlasBackend& backend, const MatrixView& w, const float* x,
                  int64_t n_tokens, float* y, std::span<uint8_t> scratch);
+
+// IEEE half -> f32 for n elements, exact for every input (as quant/fp16.h's fp16_to_f32); how f16
+// panels are widened.
+void widen_f16(const uint16_t* src, float* dst, int64_t n);
 
 // The chooser. Candidates: 0 = our kernels, i >= 1 = blas_backends()[i - 1]. Keys are (weight type,
 // rows, cols, bit width of n_tokens): times are compared per token, so one decision covers a range

@@ -100,6 +100,13 @@ std::optional<BlasBackend> load_blas(const BlasLibrary& library) {
     if (b.set_threads == nullptr && b.set_threads_dim == nullptr) {
       b.set_threads = symbol<SetThreadsFn>(lib, "omp_set_num_threads");
     }
+    // BLIS names the sub-configuration (kernel set) it picked for this CPU.
+    const auto arch_id = symbol<int (*)()>(lib, "bli_arch_query_id");
+    const auto arch_name = symbol<const char* (*)(int)>(lib, "bli_arch_string");
+    if (arch_id != nullptr && arch_name != nullptr) {
+      const char* arch = arch_name(arch_id());
+      b.generic = arch != nullptr && std::strcmp(arch, "generic") == 0;
+    }
     warm_up(b);
     return b;
   }
@@ -108,13 +115,23 @@ std::optional<BlasBackend> load_blas(const BlasLibrary& library) {
 
 std::vector<BlasBackend> select_blas(std::string_view setting, std::vector<BlasBackend> found) {
   if (setting == "off") return {};
-  if (setting.empty() || setting == "auto") return found;
   bool known = false;
   for (const BlasLibrary& library : kKnown) known |= library.name == setting;
   if (!known) {
-    RF_LOG_WARN("ROCMFORGE_BLAS='%.*s' is not one of off, auto, openblas, blis, dnnl; using auto",
-                static_cast<int>(setting.size()), setting.data());
-    return found;
+    if (!setting.empty() && setting != "auto") {
+      RF_LOG_WARN("ROCMFORGE_BLAS='%.*s' is not one of off, auto, openblas, blis, dnnl; using auto",
+                  static_cast<int>(setting.size()), setting.data());
+    }
+    std::vector<BlasBackend> tuned;
+    for (BlasBackend& b : found) {
+      if (!b.generic) {
+        tuned.push_back(std::move(b));
+      } else {
+        RF_LOG_INFO("BLAS back end %s left out: no kernels tuned for this CPU (ROCMFORGE_BLAS=%s uses it anyway)",
+                    b.name.c_str(), b.name.c_str());
+      }
+    }
+    return tuned;
   }
   std::vector<BlasBackend> only;
   for (BlasBackend& b : found) {

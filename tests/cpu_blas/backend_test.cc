@@ -1,7 +1,9 @@
 // The BLAS loader, ROCMFORGE_BLAS's selection, and each back end's f32/f16 products against double.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -9,14 +11,44 @@
 #include "base/log.h"
 #include "cpu/blas.h"
 #include "cpu_blas/product_check.h"
+#include "quant/fp16.h"
 
 namespace rf::cpu {
 namespace {
+
+// Every known library that loads here, whether or not ROCMFORGE_BLAS=auto would use it.
+const std::vector<BlasBackend>& loaded() {
+  static const std::vector<BlasBackend> all = [] {
+    std::vector<BlasBackend> found;
+    for (const BlasLibrary& library : known_blas_libraries()) {
+      if (std::optional<BlasBackend> b = load_blas(library)) found.push_back(std::move(*b));
+    }
+    return found;
+  }();
+  return all;
+}
 
 std::string known_names() {
   std::string names;
   for (const BlasLibrary& library : known_blas_libraries()) names += std::string(names.empty() ? "" : ", ") + std::string(library.name);
   return names;
+}
+
+// Every one of the 65536 half values, at odd offsets and a length that is no multiple of a vector.
+TEST(BlasWiden, F16MatchesReferenceBitForBit) {
+  std::vector<uint16_t> h(1 + 65536 + 3);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>((i * 40503u + 7u) & 0xffffu);
+  for (uint32_t v = 0; v < 65536; ++v) h[1 + v] = static_cast<uint16_t>(v);
+  std::vector<float> out(h.size() + 1, 1.0f);
+  widen_f16(h.data() + 1, out.data() + 1, static_cast<int64_t>(h.size() - 1));
+  EXPECT_EQ(out[0], 1.0f);  // nothing written before the range
+  for (size_t i = 1; i < h.size(); ++i) {
+    const float want = fp16_to_f32(h[i]);
+    uint32_t got_bits = 0, want_bits = 0;
+    std::memcpy(&got_bits, &out[i], 4);
+    std::memcpy(&want_bits, &want, 4);
+    ASSERT_EQ(got_bits, want_bits) << "half 0x" << std::hex << h[i];
+  }
 }
 
 TEST(BlasLoader, MissingLibraryIsNotFoundWithoutError) {
@@ -28,9 +60,11 @@ TEST(BlasLoader, MissingLibraryIsNotFoundWithoutError) {
 }
 
 TEST(BlasLoader, SettingSelectsBackends) {
-  std::vector<BlasBackend> found(2);
+  std::vector<BlasBackend> found(3);
   found[0].name = "openblas";
-  found[1].name = "dnnl";
+  found[1].name = "blis";
+  found[1].generic = true;  // left out unless asked for by name
+  found[2].name = "dnnl";
   std::vector<std::string> warnings;
   set_log_sink([&](LogLevel level, std::string_view msg) {
     if (level == LogLevel::kWarn) warnings.emplace_back(msg);
@@ -45,7 +79,10 @@ TEST(BlasLoader, SettingSelectsBackends) {
   EXPECT_EQ(names(""), "openblas,dnnl");
   EXPECT_EQ(names("dnnl"), "dnnl");
   EXPECT_TRUE(warnings.empty());
-  EXPECT_EQ(names("blis"), "");  // known but not found here
+  EXPECT_EQ(names("blis"), "blis");
+  EXPECT_TRUE(warnings.empty());
+  found.erase(found.begin() + 1);
+  EXPECT_EQ(names("blis"), "");  // known but not found
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("not found"), std::string::npos) << warnings[0];
   EXPECT_EQ(names("mkl"), "openblas,dnnl");  // unknown: a warning, then auto
@@ -54,41 +91,59 @@ TEST(BlasLoader, SettingSelectsBackends) {
   set_log_sink(nullptr);
 }
 
-// Every back end found here, f32 and f16 weights, awkward shapes, 1 and 2 threads.
-TEST(BlasBackends, ProductsMatchDoubleReference) {
-  if (blas_backends().empty()) GTEST_SKIP() << "no BLAS library found (looked for " << known_names() << ")";
+// f32 and f16 weights, awkward shapes, 1 and 2 threads, against double.
+void expect_products_match(const BlasBackend& backend) {
   ThreadPool one(1), two(2);
-  for (const BlasBackend& backend : blas_backends()) {
-    for (const DType type : {DType::kF32, DType::kF16}) {
-      for (const int64_t rows : {int64_t{1}, int64_t{17}, int64_t{67}}) {
-        for (const int64_t cols : {int64_t{32}, int64_t{96}, int64_t{544}}) {
-          const test::Weights w = test::random_weights(type, rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
-          for (const int64_t n_tokens : {int64_t{32}, int64_t{33}, int64_t{100}}) {
-            const std::vector<float> x = test::random_floats(n_tokens * cols, static_cast<uint32_t>(n_tokens));
-            ThreadPool& pool = (rows + cols + n_tokens) % 2 == 0 ? one : two;
-            SCOPED_TRACE(testing::Message() << backend.name << " " << dtype_name(type) << " rows " << rows << " cols "
-                                            << cols << " tokens " << n_tokens << " threads " << pool.size());
-            AlignedBuffer<uint8_t> scratch(matmul_scratch_bytes(n_tokens, cols));
-            std::vector<float> y(static_cast<size_t>(rows * n_tokens), std::nanf(""));
-            blas_matmul(pool, backend, w.view, x.data(), n_tokens, y.data(), scratch.span());
-            EXPECT_EQ(test::check_product(w, x, n_tokens, y), "");
-          }
+  for (const DType type : {DType::kF32, DType::kF16}) {
+    for (const int64_t rows : {int64_t{1}, int64_t{17}, int64_t{67}}) {
+      for (const int64_t cols : {int64_t{32}, int64_t{96}, int64_t{544}}) {
+        const test::Weights w = test::random_weights(type, rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
+        for (const int64_t n_tokens : {int64_t{32}, int64_t{33}, int64_t{100}}) {
+          const std::vector<float> x = test::random_floats(n_tokens * cols, static_cast<uint32_t>(n_tokens));
+          ThreadPool& pool = (rows + cols + n_tokens) % 2 == 0 ? one : two;
+          SCOPED_TRACE(testing::Message() << backend.name << " " << dtype_name(type) << " rows " << rows << " cols "
+                                          << cols << " tokens " << n_tokens << " threads " << pool.size());
+          AlignedBuffer<uint8_t> scratch(matmul_scratch_bytes(n_tokens, cols));
+          std::vector<float> y(static_cast<size_t>(rows * n_tokens), std::nanf(""));
+          blas_matmul(pool, backend, w.view, x.data(), n_tokens, y.data(), scratch.span());
+          EXPECT_EQ(test::check_product(w, x, n_tokens, y), "");
         }
       }
     }
   }
 }
 
+TEST(BlasBackends, ProductsMatchDoubleReference) {
+  if (loaded().empty()) GTEST_SKIP() << "no BLAS library found (looked for " << known_names() << ")";
+  for (const BlasBackend& backend : loaded()) expect_products_match(backend);
+}
+
+// BLIS built without its CBLAS layer is called through bli_sgemm with general strides; Debian's
+// exports both, so this takes bli_sgemm by hand.
+TEST(BlasBackends, BlisTypedApiMatchesDoubleReference) {
+  void* lib = dlopen("libblis.so.4", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) GTEST_SKIP() << "libblis.so.4 not found";
+  BlasBackend blis;
+  blis.name = "blis-typed";
+  void* gemm = dlsym(lib, "bli_sgemm");
+  void* threads = dlsym(lib, "bli_thread_set_num_threads");
+  ASSERT_NE(gemm, nullptr);
+  ASSERT_NE(threads, nullptr);
+  std::memcpy(&blis.bli_sgemm, &gemm, sizeof gemm);
+  std::memcpy(&blis.set_threads_dim, &threads, sizeof threads);
+  expect_products_match(blis);
+}
+
 // f16 weights with more rows than one panel: the smallest scratch matmul asks for holds
 // kBlasPanelRows rows, so 300 rows run as three panels (the last one short).
 TEST(BlasBackends, F16PanelsCoverEveryRow) {
-  if (blas_backends().empty()) GTEST_SKIP() << "no BLAS library found (looked for " << known_names() << ")";
+  if (loaded().empty()) GTEST_SKIP() << "no BLAS library found (looked for " << known_names() << ")";
   const int64_t rows = 300, cols = 96, n_tokens = 32;
   ASSERT_LT(matmul_scratch_bytes(n_tokens, cols), static_cast<uint64_t>(2 * kBlasPanelRows * cols) * sizeof(float));
   const test::Weights w = test::random_weights(DType::kF16, rows, cols, 3);
   const std::vector<float> x = test::random_floats(n_tokens * cols, 4);
   ThreadPool pool(2);
-  for (const BlasBackend& backend : blas_backends()) {
+  for (const BlasBackend& backend : loaded()) {
     SCOPED_TRACE(backend.name);
     AlignedBuffer<uint8_t> scratch(matmul_scratch_bytes(n_tokens, cols));
     std::vector<float> y(static_cast<size_t>(rows * n_tokens), std::nanf(""));
