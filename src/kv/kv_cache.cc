@@ -137,16 +137,6 @@ cpu::KvLayerView KvCache::layer(int64_t layer, BlockTable table) const {
   return view;
 }
 
-void KvCache::copy_block(int32_t from, int32_t to) {
-  RF_CHECK(from >= 0 && from < n_blocks_ && to >= 0 && to < n_blocks_);
-  for (int64_t head = 0; head < n_layer_ * n_head_kv_; ++head) {
-    uint8_t* k = k_.data() + static_cast<uint64_t>(head) * k_head_bytes_;
-    uint8_t* v = v_.data() + static_cast<uint64_t>(head) * v_head_bytes_;
-    std::memcpy(k + static_cast<uint64_t>(to) * k_block_bytes_, k + static_cast<uint64_t>(from) * k_block_bytes_, k_block_bytes_);
-    std::memcpy(v + static_cast<uint64_t>(to) * v_block_bytes_, v + static_cast<uint64_t>(from) * v_block_bytes_, v_block_bytes_);
-  }
-}
-
 void KvCache::load_k(int64_t layer, int64_t head, BlockTable table, int64_t pos, float* out) const {
   const uint8_t* panel = k_panel(layer, head, table, pos);
   const int64_t lane = pos % kKvTile;

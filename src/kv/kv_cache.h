@@ -64,10 +64,6 @@ class KvCache {
   // Blocks 0, 1, ..., n_blocks - 1: the table of one sequence that uses the whole cache.
   BlockTable identity_table() const { return identity_; }
 
-  // Copies every layer's keys and values of physical block `from` into block `to` (copy on write
-  // of a shared, partly filled block).
-  void copy_block(int32_t from, int32_t to);
-
  private:
   const uint8_t* k_panel(int64_t layer, int64_t head, BlockTable table, int64_t pos) const;
   const uint8_t* v_row(int64_t layer, int64_t head, BlockTable table, int64_t pos) const;

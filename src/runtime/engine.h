@@ -58,8 +58,8 @@ struct GenerationResult {
 };
 
 // Called on the engine thread for each token, in order; return false to stop the request there
-// (a stop string matched, or the client went away): it then finishes with kStop. Must be quick
-// and must not call back into the Engine.
+// (a stop string matched, or the client went away): it then finishes with kStop. Must be quick;
+// of the Engine's functions it may call only cancel().
 using TokenCallback = std::function<bool(const GeneratedToken&)>;
 // Called once, on the engine thread, when the request ends for any reason.
 using DoneCallback = std::function<void(const GenerationResult&)>;
