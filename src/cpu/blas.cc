@@ -109,8 +109,8 @@ int n_candidates() {
 
 }  // namespace
 
-// Written without branches so that the compiler vectorizes it: the reference's per-element
-// branches cost ~3 ns an element, a third of an f16 product's time through BLAS at 512 tokens.
+// Written without branches so that the compiler vectorizes it (SSE2 on any x86-64): 0.38 ns an
+// element against 0.92 for the reference's per-element branches (one thread, 1M elements).
 // Subnormals go through an integer -> float conversion (exact below 2^10), so no f32 subnormal
 // arithmetic is involved (a flush-to-zero mode could not change the result).
 void widen_f16(const uint16_t* src, float* dst, int64_t n) {
