@@ -7,7 +7,7 @@
 // str/dict/list methods chat templates use (see jinja_builtins.cc). Undefined names and attributes are
 // undefined (falsy, render as ""). No include/extends/import/call: they are parse errors.
 //
-// Hostile templates cannot crash or hang a render: nesting, loop iterations, evaluation steps, string
+// Hostile templates cannot crash or hang a render: nesting, loop iterations, evaluation steps, value
 // and output sizes are bounded (Limits), and exceeding one is an error naming it. Every error says the
 // line and column and what was expected.
 #pragma once
@@ -27,7 +27,7 @@ struct Limits {
   int max_render_depth = 1000;                 // nested evaluation while rendering (macro recursion)
   int64_t max_loop_iterations = 1'000'000;     // over all loops of one render
   int64_t max_steps = 50'000'000;              // evaluation steps per render (bytes built count 1/64)
-  size_t max_string_bytes = size_t{1} << 26;   // any string built, the output included (64 MiB)
+  size_t max_value_bytes = size_t{1} << 26;    // any string or list built, the output included (64 MiB)
 };
 
 struct Program;  // the parsed template (jinja_ast.h)

@@ -217,7 +217,7 @@ Value indent(const Value& v, const Args& a, Budget& b) {
     prefix = width.as_string();
   } else {
     const int64_t n = int_arg(width, "indent width");
-    if (n < 0 || static_cast<size_t>(n) > b.limits().max_string_bytes) fail("indent: bad width %lld", static_cast<long long>(n));
+    if (n < 0 || static_cast<size_t>(n) > b.limits().max_value_bytes) fail("indent: bad width %lld", static_cast<long long>(n));
     prefix.assign(static_cast<size_t>(n), ' ');
   }
   const bool first = a.get(1, "first", Value(false)).truthy();
@@ -251,7 +251,8 @@ Value round_number(const Value& v, const Args& a, Budget&) {
   const double scale = std::pow(10.0, static_cast<double>(precision));
   const double x = (v.is_bool() ? (v.as_bool() ? 1.0 : 0.0) : v.as_number()) * scale;
   const std::string m = method.is_string() ? method.as_string() : "";
-  const double r = m == "floor" ? std::floor(x) : m == "ceil" ? std::ceil(x) : m == "common" ? std::round(x) : NAN;
+  // "common" is Python's round(): halves go to the even neighbour (the default rounding mode).
+  const double r = m == "floor" ? std::floor(x) : m == "ceil" ? std::ceil(x) : m == "common" ? std::nearbyint(x) : NAN;
   if (std::isnan(r) && !std::isnan(x)) fail("round: method must be common, ceil or floor");
   return Value(r / scale);
 }
@@ -430,7 +431,7 @@ const TestEntry kTests[] = {
     {"mapping", [](const Value& v, const Args&, Budget&) { return v.is_dict(); }},
     {"ne", [](const Value& v, const Args& a, Budget& b) { return !equals(v, a.get(0, "other"), b); }},
     {"none", [](const Value& v, const Args&, Budget&) { return v.is_none(); }},
-    {"number", [](const Value& v, const Args&, Budget&) { return v.is_number(); }},
+    {"number", [](const Value& v, const Args&, Budget&) { return v.is_number() || v.is_bool(); }},  // Python: bool is a Number
     {"odd", [](const Value& v, const Args&, Budget&) { return int_arg(v, "odd") % 2 != 0; }},
     {"sameas", [](const Value& v, const Args& a, Budget& b) {
        const Value other = a.get(0, "other");

@@ -435,6 +435,7 @@ class Interpreter {
       return a.as_string() + b.as_string();
     }
     if (op == Op::kAdd && a.is_list() && b.is_list()) {
+      budget_.check_size((a.as_list().size() + b.as_list().size()) * sizeof(Value));
       List out = a.as_list();
       out.insert(out.end(), b.as_list().begin(), b.as_list().end());
       budget_.step(out.size());
@@ -464,7 +465,8 @@ class Interpreter {
     if (times <= 0) return v.is_string() ? Value("") : Value(List{});
     const size_t unit = v.is_string() ? v.as_string().size() : v.as_list().size();
     const double total = static_cast<double>(unit) * static_cast<double>(times);
-    budget_.check_size(static_cast<size_t>(std::min(total, 1e18)));
+    const double bytes = v.is_string() ? total : total * static_cast<double>(sizeof(Value));
+    budget_.check_size(static_cast<size_t>(std::min(bytes, 1e18)));
     budget_.step(static_cast<size_t>(total));
     if (v.is_string()) {
       std::string out;

@@ -201,14 +201,18 @@ class Lexer {
   // offset of the closer (of its '-' or '+' if present).
   size_t tokenize_tag(size_t pos, char closer, std::vector<Token>& tokens, char& close_sign) {
     const size_t tag_start = pos - 2;
-    int depth = 0;
+    std::vector<size_t> open_brackets;  // offsets: the closer only counts outside brackets
     while (true) {
       while (pos < src_.size() && is_space(src_[pos])) ++pos;
       if (pos >= src_.size()) {
+        if (!open_brackets.empty()) {
+          fail_at(static_cast<uint32_t>(open_brackets.back()), "'%c' is not closed before the end of the template",
+                  src_[open_brackets.back()]);
+        }
         fail_at(static_cast<uint32_t>(tag_start), "unterminated tag: expected '%c}' before the end of the template", closer);
       }
       const std::string_view rest = src_.substr(pos);
-      if (depth == 0) {
+      if (open_brackets.empty()) {
         if (rest.size() >= 3 && (rest[0] == '-' || rest[0] == '+') && rest[1] == closer && rest[2] == '}') {
           close_sign = rest[0];
           return pos;
@@ -243,8 +247,14 @@ class Lexer {
           }
           tok.text = std::string(1, c);
         }
-        if (c == '(' || c == '[' || c == '{') ++depth;
-        if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+        if (c == '(' || c == '[' || c == '{') open_brackets.push_back(pos);
+        if (c == ')' || c == ']' || c == '}') {
+          if (open_brackets.empty()) fail_at(tok.offset, "unexpected '%c'", c);
+          const char open = src_[open_brackets.back()];
+          const char want = open == '(' ? ')' : open == '[' ? ']' : '}';
+          if (c != want) fail_at(tok.offset, "unexpected '%c', expected '%c'", c, want);
+          open_brackets.pop_back();
+        }
         pos += tok.text.size();
       }
       tokens.push_back(std::move(tok));

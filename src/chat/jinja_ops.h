@@ -23,8 +23,9 @@ class Budget {
     steps_ += 1 + static_cast<int64_t>(bytes / 64);
     if (steps_ > limits_.max_steps) fail("evaluation step limit (%lld) exceeded", static_cast<long long>(limits_.max_steps));
   }
+  // A string of `bytes`, or a list of bytes / sizeof(Value) elements.
   void check_size(size_t bytes) const {
-    if (bytes > limits_.max_string_bytes) fail("string size limit (%zu bytes) exceeded", limits_.max_string_bytes);
+    if (bytes > limits_.max_value_bytes) fail("size limit (%zu bytes) exceeded", limits_.max_value_bytes);
   }
   void iterate() {
     if (++iterations_ > limits_.max_loop_iterations) {

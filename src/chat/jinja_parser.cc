@@ -445,16 +445,18 @@ class Parser {
       if (first || accept_op("|")) {
         first = false;
         Expr f = make(ExprKind::kFilter, offset);
-        f.name = expect_name("a filter name").text;
-        if (!known_filter(f.name)) fail_at(f.offset + 1, "unknown filter '%s'", f.name.c_str());
+        const Token& name = expect_name("a filter name");
+        f.name = name.text;
+        if (!known_filter(f.name)) fail_at(name.offset, "unknown filter '%s'", f.name.c_str());
         f.args.push_back(std::move(e));
         if (accept_op("(")) parse_call_args(f);
         e = std::move(f);
       } else if (!filter_block && accept_keyword("is")) {
         Expr t = make(ExprKind::kTest, offset);
         t.negated = accept_keyword("not");
-        t.name = expect_name("a test name").text;
-        if (!known_test(t.name)) fail_at(t.offset, "unknown test '%s'", t.name.c_str());
+        const Token& name = expect_name("a test name");
+        t.name = name.text;
+        if (!known_test(t.name)) fail_at(name.offset, "unknown test '%s'", t.name.c_str());
         t.args.push_back(std::move(e));
         if (accept_op("(")) {
           parse_call_args(t);
@@ -562,7 +564,7 @@ class Parser {
 
   Expr parse_postfix(Expr e) {
     while (true) {
-      const uint32_t offset = here();
+      const uint32_t offset = e.offset;  // errors in a.b[c](d) point at its start
       if (accept_op(".")) {
         const Token* t = peek();
         if (t != nullptr && t->kind == TokenKind::kInt) {

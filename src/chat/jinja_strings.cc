@@ -125,9 +125,7 @@ List py_split(std::string_view s, const std::string* sep, int64_t max_split, Bud
     while (pos < s.size() && is_ascii_space(s[pos])) ++pos;
     if (pos == s.size()) break;
     if (max_split >= 0 && static_cast<int64_t>(out.size()) == max_split) {
-      size_t end = s.size();
-      while (end > pos && is_ascii_space(s[end - 1])) --end;
-      out.emplace_back(s.substr(pos, end - pos));
+      out.emplace_back(s.substr(pos));  // Python keeps the remainder's trailing whitespace
       break;
     }
     size_t end = pos;
