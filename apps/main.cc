@@ -15,6 +15,7 @@ Command add_run_command(CLI::App& root);
 Command add_logits_command(CLI::App& root);
 Command add_perplexity_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
+Command add_chat_command(CLI::App& root);
 }  // namespace rf::app
 
 int main(int argc, char** argv) {
@@ -27,11 +28,12 @@ int main(int argc, char** argv) {
   const Command commands[] = {
       add_hardware_command(root), add_tokenize_command(root), add_run_command(root),
       add_logits_command(root),   add_perplexity_command(root), add_bench_command(root),
+      add_chat_command(root),
   };
-  // llama.cpp spells some long names with one dash (-ctk, -ctv); CLI11 wants two.
+  // llama.cpp spells some long names with one dash (-ctk, -ctv, -sys); CLI11 wants two.
   std::vector<std::string> args(argv, argv + argc);
   for (std::string& a : args) {
-    if (a == "-ctk" || a == "-ctv") a.insert(0, "-");
+    if (a == "-ctk" || a == "-ctv" || a == "-sys") a.insert(0, "-");
   }
   std::vector<char*> argv_fixed;
   for (std::string& a : args) argv_fixed.push_back(a.data());
