@@ -2,9 +2,11 @@
 // (greedy), also under cancellation, preemption and prefix reuse; refusals name the problem.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/session.h"
@@ -31,10 +33,11 @@ struct Outcome {
 // A submitted request whose tokens and result can be awaited.
 class Pending {
  public:
-  Pending(Engine& engine, GenerationRequest request, int cancel_after = -1) {
+  Pending(Engine& engine, GenerationRequest request, int cancel_after = -1, int token_delay_ms = 0) {
     auto r = engine.submit(
         std::move(request),
-        [this, &engine, cancel_after](const GeneratedToken& t) {
+        [this, &engine, cancel_after, token_delay_ms](const GeneratedToken& t) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(token_delay_ms));  // a slow consumer
           std::lock_guard lock(mu_);
           outcome_.tokens.push_back(t.token);
           if (cancel_after >= 0 && static_cast<int>(outcome_.tokens.size()) == cancel_after) engine.cancel(id_);
@@ -48,6 +51,7 @@ class Pending {
     status_ = r.status;
     std::lock_guard lock(mu_);
     id_ = r.id;
+    if (r.status != SubmitResult::kAccepted) done_.set_value();  // nothing will be called back
   }
   SubmitResult::Status status() const { return status_; }
   Outcome wait() {
@@ -128,7 +132,11 @@ TEST(Engine, ConcurrentGreedyRequestsMatchTheirSoloRuns) {
       EXPECT_EQ(o.result.reason, want.size() == 48 ? FinishReason::kLength : FinishReason::kStop);
     }
   }
-  const EngineMetrics m = (*engine)->metrics();
+  EngineMetrics m = (*engine)->metrics();
+  for (int i = 0; i < 200 && m.requests_finished < 32; ++i) {  // published after the step that finished them
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    m = (*engine)->metrics();
+  }
   EXPECT_EQ(m.requests_finished, 32);
   EXPECT_EQ(m.kv_blocks_used, 0);
 }
@@ -162,6 +170,7 @@ TEST(Engine, PrefixCacheSkipsSharedBlocksFromAnySequence) {
   const Outcome a = Pending(**engine, greedy(first, 8)).wait();
   EXPECT_EQ(a.result.cached_prompt_tokens, 0);
   const Outcome b = Pending(**engine, greedy(second, 8)).wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // metrics are published after the step
   size_t common = 0;
   while (common < first.size() && first[common] == second[common]) ++common;
   EXPECT_EQ(b.result.cached_prompt_tokens, static_cast<int64_t>(common / 32 * 32));
@@ -193,10 +202,14 @@ TEST(Engine, RefusalsNameTheProblem) {
   bad_sampling.sampling.top_p = 7.0f;
   EXPECT_EQ(refuse(bad_sampling).status, SubmitResult::kInvalid);
 
-  // One running (it never finishes on its own: max_tokens 0 = until the context ends), one
-  // waiting, then the queue is full.
-  Pending running(**engine, greedy(prompt_of("Once"), 0));
+  // One running (slowly: 10 ms per token, until the context ends), one waiting, then the queue
+  // is full.
+  Pending running(**engine, greedy(prompt_of("Once"), 0), -1, 10);
+  for (int i = 0; i < 400 && (*engine)->metrics().requests_running == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   Pending queued(**engine, greedy(prompt_of("Once"), 0));
+  ASSERT_EQ(queued.status(), SubmitResult::kAccepted);
   bool saw_full = false;
   for (int i = 0; i < 3 && !saw_full; ++i) saw_full = refuse(greedy(prompt_of("The"), 4)).status == SubmitResult::kQueueFull;
   EXPECT_TRUE(saw_full);
