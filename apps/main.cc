@@ -16,6 +16,7 @@ Command add_logits_command(CLI::App& root);
 Command add_perplexity_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
 Command add_chat_command(CLI::App& root);
+Command add_serve_command(CLI::App& root);
 }  // namespace rf::app
 
 int main(int argc, char** argv) {
@@ -29,11 +30,12 @@ int main(int argc, char** argv) {
       add_hardware_command(root), add_tokenize_command(root), add_run_command(root),
       add_logits_command(root),   add_perplexity_command(root), add_bench_command(root),
       add_chat_command(root),
+      add_serve_command(root),
   };
-  // llama.cpp spells some long names with one dash (-ctk, -ctv, -sys); CLI11 wants two.
+  // llama.cpp spells some long names with one dash (-ctk, -ctv, -np, -sys); CLI11 wants two.
   std::vector<std::string> args(argv, argv + argc);
   for (std::string& a : args) {
-    if (a == "-ctk" || a == "-ctv" || a == "-sys") a.insert(0, "-");
+    if (a == "-ctk" || a == "-ctv" || a == "-np" || a == "-sys") a.insert(0, "-");
   }
   std::vector<char*> argv_fixed;
   for (std::string& a : args) argv_fixed.push_back(a.data());

@@ -7,7 +7,11 @@ packages=(
   clang libclang-rt-14-dev            # libFuzzer for the parser fuzzers
   g++-aarch64-linux-gnu qemu-user     # arm64 (NEON) build and tests under emulation
   libopenblas0-pthread libblis4-pthread libdnnl2  # optional f32/f16 prefill back ends (dlopened, not linked)
+  libcpp-httplib-dev pkg-config curl jq  # rocmforge serve, and its HTTP integration test
 )
+# The server's OpenAI-client test runs on Node.js; a Node.js that is already there (NodeSource's
+# bundles npm and conflicts with Debian's npm package) is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
