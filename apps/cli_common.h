@@ -32,7 +32,7 @@ void add_threads_option(CLI::App* cmd, int& threads);
 // Adds -o/--output text|json.
 void add_output_option(CLI::App* cmd, std::string& format);
 
-// Adds --f16-as-bf16.
+// Adds --f16-as-bf16 and --no-repack.
 void add_load_options(CLI::App* cmd, LoadOptions& options);
 
 // Loads a model, drawing a progress bar on stderr when it is large enough to take a moment.

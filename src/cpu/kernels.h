@@ -77,6 +77,9 @@ struct PeakLoops {
 struct KernelTable {
   Isa isa = Isa::kScalar;
   GemmKernel gemm[32];  // indexed by DType id; gemm == nullptr: type not computable
+  // Kernels for weights in the 16-row interleaved layout (cpu/repack.h); gemm == nullptr: this
+  // level has none for the type, so such weights are never repacked.
+  GemmKernel gemm_interleaved[32];
   PeakLoops peak;
   OpsKernels ops;  // element-wise operators and attention
 

@@ -21,6 +21,11 @@ constexpr uint64_t kPanelBytes = 192 * 1024;
 // Waking workers costs microseconds; products smaller than this finish sooner on one thread.
 constexpr int64_t kMinParallelWork = 1 << 15;
 
+const GemmKernel& kernel_for(const MatrixView& w) {
+  const KernelTable& t = kernels();
+  return w.layout == MatrixLayout::kInterleaved16 ? t.gemm_interleaved[static_cast<uint32_t>(w.type)] : t.for_type(w.type);
+}
+
 }  // namespace
 
 uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols) {
@@ -31,7 +36,7 @@ uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols) {
 }
 
 void matrix_row(const MatrixView& w, int64_t r, float* out) {
-  RF_CHECK(r >= 0 && r < w.rows);
+  RF_CHECK(r >= 0 && r < w.rows && w.layout == MatrixLayout::kRows);
   dequantize_row(w.type, w.data + static_cast<uint64_t>(r) * w.row_bytes, out, w.cols);
 }
 
@@ -46,13 +51,13 @@ namespace {
 // Our kernels: activations converted once, then (rows x tokens) tiles spread over the pool.
 void run_kernels(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
                  std::span<uint8_t> scratch) {
-  const GemmKernel& kernel = kernels().for_type(jobs[0].w->type);
+  const GemmKernel& kernel = kernel_for(*jobs[0].w);
   RF_CHECK(kernel.gemm != nullptr);
   const int64_t cols = jobs[0].w->cols;
   int64_t total_rows = 0;
   for (const MatmulJob& job : jobs) {
     // Every level's quantizer of one format writes the same bytes, so any one of them will do.
-    if (job.w->cols != cols || kernels().for_type(job.w->type).act != kernel.act) {
+    if (job.w->cols != cols || kernel_for(*job.w).act != kernel.act) {
       for (const MatmulJob& single : jobs) run_kernels(pool, std::span(&single, 1), x, n_tokens, scratch);
       return;
     }
@@ -86,7 +91,7 @@ void run_kernels(ThreadPool& pool, std::span<const MatmulJob> jobs, const float*
     g.n_cols = n_cols;
     g.out = job.y + t0 * w.rows + r0;
     g.out_stride = w.rows;
-    kernels().for_type(w.type).gemm(g);
+    kernel_for(w).gemm(g);
   };
 
   // Work units numbered across the jobs: unit u of job j covers rows [u * size, ...) of it.

@@ -9,14 +9,20 @@
 
 namespace rf::cpu {
 
-// A borrowed weight matrix in its file layout: `rows` rows of `cols` elements of `type`,
-// row r at data + r * row_bytes (GGUF shape [cols, rows], ne[0] = cols).
+enum class MatrixLayout {
+  kRows,          // the file's: row r at data + r * row_bytes
+  kInterleaved16, // 16 rows interleaved per block (cpu/repack.h)
+};
+
+// A borrowed weight matrix: `rows` rows of `cols` elements of `type` (GGUF shape [cols, rows],
+// ne[0] = cols), in the file's layout or repacked at load.
 struct MatrixView {
   const uint8_t* data = nullptr;
   DType type = DType::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
   uint64_t row_bytes = 0;
+  MatrixLayout layout = MatrixLayout::kRows;
 };
 
 // Bytes of scratch matmul needs for n_tokens activation rows of up to max_cols elements:
@@ -43,7 +49,7 @@ inline constexpr size_t kMaxJobs = 4;
 void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
                  std::span<uint8_t> scratch);
 
-// Copies row r of W, dequantized, into out[cols] (embedding lookup).
+// Copies row r of W (file layout), dequantized, into out[cols] (embedding lookup).
 void matrix_row(const MatrixView& w, int64_t r, float* out);
 
 }  // namespace rf::cpu

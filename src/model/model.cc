@@ -57,6 +57,7 @@ Result<Model> Model::load(const std::string& path, const LoadOptions& options) {
   }
   std::vector<AlignedBuffer<uint8_t>> converted;
   if (options.f16_as_bf16) convert_f16_to_bf16(*weights, converted);
+  if (options.repack) interleave_for_cpu(*weights, converted);
   prefault(*file, *weights, options.progress);
   return Model(std::move(file).value(), std::move(config).value(), std::move(weights).value(),
                std::move(tokenizer).value(), std::move(converted));

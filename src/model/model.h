@@ -23,6 +23,9 @@ struct LoadOptions {
   // Converts F16 matrices to BF16 (see model/weight_convert.h): faster prefill on CPUs with
   // VDPBF16PS, at bf16's precision. Off by default because it changes results.
   bool f16_as_bf16 = false;
+  // Repacks matrices into the interleaved layout where the CPU kernels read it faster
+  // (model/weight_convert.h); results are bit-identical, so it is on unless asked otherwise.
+  bool repack = true;
 };
 
 class Model {

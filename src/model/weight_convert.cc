@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "cpu/repack.h"
 #include "quant/fp16.h"
 
 namespace rf {
@@ -43,6 +44,25 @@ uint64_t convert_f16_to_bf16(ModelWeights& weights, std::vector<AlignedBuffer<ui
     m.data = it->second;
     m.type = DType::kBF16;
     m.row_bytes = row_bytes;
+  });
+  return total;
+}
+
+}  // namespace rf
+
+namespace rf {
+
+uint64_t interleave_for_cpu(ModelWeights& weights, std::vector<AlignedBuffer<uint8_t>>& storage) {
+  const uint8_t* embeddings = weights.token_embd.data;
+  uint64_t total = 0;
+  for_each_matrix(weights, [&](cpu::MatrixView& m) {
+    if (m.data == embeddings || m.layout != cpu::MatrixLayout::kRows || !cpu::interleaving_helps(m.type)) return;
+    const uint8_t* source = m.data;
+    const uint64_t bytes = m.row_bytes * static_cast<uint64_t>(m.rows);
+    AlignedBuffer<uint8_t>& copy = storage.emplace_back(cpu::interleaved_bytes(m));
+    m = cpu::interleave(m, copy.data());
+    release_pages(source, bytes);
+    total += bytes;
   });
   return total;
 }

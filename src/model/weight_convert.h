@@ -1,4 +1,4 @@
-// Load-time conversion of weight matrices into a layout the CPU kernels run faster on.
+// Load-time conversion of weight matrices into types and layouts the CPU kernels run faster on.
 #pragma once
 
 #include <cstdint>
@@ -16,5 +16,10 @@ namespace rf {
 // memory does not hold both copies; the file's original tensors stay readable through the mapping.
 // Returns the bytes converted.
 uint64_t convert_f16_to_bf16(ModelWeights& weights, std::vector<AlignedBuffer<uint8_t>>& storage);
+
+// Repacks every matrix the active kernels read faster interleaved (cpu/repack.h: q4_0 and q8_0
+// on AVX-512) into buffers appended to `storage`, releasing the source pages as above. Products
+// are bit-identical; the token embeddings (read by row) stay in the file. Returns bytes repacked.
+uint64_t interleave_for_cpu(ModelWeights& weights, std::vector<AlignedBuffer<uint8_t>>& storage);
 
 }  // namespace rf

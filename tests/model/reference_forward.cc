@@ -1,6 +1,8 @@
 // Straight-line transformer math in double: no batching, no caches, no threads.
 #include "reference_forward.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 
 #include "quant/dequantize.h"
@@ -63,7 +65,10 @@ void rope(Vec& x, int64_t n_heads, const ModelConfig& c, int64_t pos) {
 
 std::vector<std::vector<double>> reference_logits(const Model& model, const std::vector<int32_t>& tokens) {
   const ModelConfig& c = model.config();
-  const ModelWeights& w = model.weights();
+  // The file's own tensors: independent of any layout the loader repacked them into.
+  const auto bound = bind_weights(model.file(), c);
+  EXPECT_TRUE(bound.ok());
+  const ModelWeights& w = *bound;
   const Mat embd = dequantize(w.token_embd);
   const Mat out_w = dequantize(w.output);
   const auto n = tokens.size();

@@ -1,10 +1,11 @@
-// Loading with f16_as_bf16: every F16 matrix becomes its bf16 rounding, and the forward pass
-// stays within bf16's error of the unconverted model.
+// Load-time conversions: with f16_as_bf16 every F16 matrix becomes its bf16 rounding and the
+// forward pass stays within bf16's error; repacked (interleaved) weights give identical logits.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 
+#include "cpu/repack.h"
 #include "model/session.h"
 #include "quant/fp16.h"
 #include "threading/thread_pool.h"
@@ -76,6 +77,29 @@ TEST(WeightConvert, F16BecomesRoundedBf16AndLogitsStayClose) {
       EXPECT_GT(sq_err, 0.0) << "conversion changed nothing at position " << t;
       EXPECT_LT(std::sqrt(sq_err), 4 * 1.6e-3 * std::sqrt(sq_ref)) << "position " << t;
     }
+  }
+}
+
+TEST(WeightConvert, RepackedModelsGiveIdenticalLogits) {
+  for (const DType type : {DType::kQ4_0, DType::kQ8_0}) {
+    SCOPED_TRACE(dtype_name(type));
+    if (!cpu::interleaving_helps(type)) GTEST_SKIP() << "no interleaved kernels on this CPU's level";
+    test::TinyModelSpec spec;
+    spec.matrix_type = type;
+    spec.n_ff = 224;  // an odd number of blocks (row remainders are covered by tests/cpu_driver)
+    const std::string path = test::write_tiny_model(spec, "repack");
+    LoadOptions file_layout;
+    file_layout.repack = false;
+    auto plain = Model::load(path, file_layout);
+    auto repacked = Model::load(path);
+    std::remove(path.c_str());
+    ASSERT_TRUE(plain.ok() && repacked.ok());
+    int interleaved = 0;
+    for_each_matrix(repacked->weights(), [&](const cpu::MatrixView& m) { interleaved += m.layout == cpu::MatrixLayout::kInterleaved16; });
+    EXPECT_EQ(interleaved, 1 + 7 * spec.n_layer);  // all but the embeddings
+    ThreadPool pool(2);
+    const std::vector<int32_t> tokens = {1, 403, 407, 261, 378, 17, 300, 511, 2, 44, 45};
+    EXPECT_EQ(all_logits(*plain, pool, tokens), all_logits(*repacked, pool, tokens));
   }
 }
 

@@ -175,6 +175,39 @@ template <class T>
   }
 }
 
+// A block of the interleaved layout (cpu/repack.h): the 16 rows' dwords are already lane-ordered,
+// so unpacking is plain loads — no transposes, one contiguous stream for all 16 rows.
+template <class T>
+[[gnu::always_inline]] inline void unpack16_interleaved(const uint8_t* block, PackedBlock& pb) {
+  static_assert(T::kQh < 0 && T::kMin < 0, "interleaved: q4_0 and q8_0 only");
+  const auto load = [block](int j) { return _mm512_loadu_si512(block + 64 * j); };
+  if constexpr (T::kNibbles) {
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    for (int j = 0; j < 4; ++j) {
+      const __m512i q = load(j);
+      pb.w[j] = _mm512_and_si512(q, low4);
+      pb.w[j + 4] = _mm512_and_si512(_mm512_srli_epi32(q, 4), low4);
+    }
+  } else {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int j = 0; j < 8; ++j) pb.w[j] = _mm512_xor_si512(load(j), flip);
+  }
+  constexpr int kScales = (T::kBytes - 2) * kRows;  // after the 16 rows' quants
+  pb.dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + kScales)));
+  pb.cw = _mm512_mul_ps(pb.dw, _mm512_set1_ps(-static_cast<float>(T::kOffset)));
+}
+
+// Block b of a row group, in either layout.
+template <class T, bool kInterleaved>
+[[gnu::always_inline]] inline void unpack_block(const uint8_t* const* rows, const uint8_t* group, int64_t b,
+                                                PackedBlock& pb) {
+  if constexpr (kInterleaved) {
+    unpack16_interleaved<T>(group + b * kRows * T::kBytes, pb);
+  } else {
+    unpack16<T>(rows, static_cast<int>(b * T::kBytes), pb);
+  }
+}
+
 __m512i bcast_u32(const uint8_t* p) { return _mm512_set1_epi32(static_cast<int>(load_u32(p))); }
 
 // For the 16 rows of token t: acc[t] += dw * da * Σ q a and acc_c[t] += cw * sum_a, block p against
@@ -233,7 +266,7 @@ struct RowGroup {
 };
 
 // Few tokens: each block is unpacked in registers and used at once, rows streaming past.
-template <class T, int C>
+template <class T, bool kInterleaved, int C>
 void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
   __m512 acc[C], acc_c[C];
   for (int t = 0; t < C; ++t) acc[t] = acc_c[t] = _mm512_setzero_ps();
@@ -249,7 +282,7 @@ void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
       _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<uintptr_t>(line) * 64), _MM_HINT_T1);
     }
     PackedBlock p;
-    unpack16<T>(rg.rows, static_cast<int>(b * T::kBytes), p);
+    unpack_block<T, kInterleaved>(rg.rows, rg.w0, b, p);
     accumulate_block<C>(p, a + b * kActBytes, g.a_stride, acc, acc_c);
   }
   for (int t = 0; t < C; ++t) {
@@ -259,7 +292,7 @@ void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
 
 // Many tokens: chunks of blocks are unpacked once into an L1-resident buffer and reused by every
 // group of 8 tokens.
-template <class T>
+template <class T, bool kInterleaved>
 void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
   const int64_t nb = g.k / kBlockSize;
   alignas(64) PackedBlock packed[kChunk];
@@ -267,7 +300,7 @@ void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
   std::memset(acc, 0, sizeof(float) * static_cast<size_t>(cols * kRows));
   for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
     const int n = static_cast<int>(nb - b0 < kChunk ? nb - b0 : kChunk);
-    for (int i = 0; i < n; ++i) unpack16<T>(rg.rows, static_cast<int>((b0 + i) * T::kBytes), packed[i]);
+    for (int i = 0; i < n; ++i) unpack_block<T, kInterleaved>(rg.rows, rg.w0, b0 + i, packed[i]);
     const uint8_t* a0 = g.a + c0 * g.a_stride + b0 * kActBytes;
     for (int t = 0; t < cols; t += kTokens) {
       const int c = cols - t < kTokens ? cols - t : kTokens;
@@ -279,18 +312,20 @@ void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
   }
 }
 
-template <class T>
+// kInterleaved: g.w is in the 16-row interleaved layout (rows of a group 16 * w_stride bytes, r0
+// multiples of 16, the last group padded).
+template <class T, bool kInterleaved>
 void gemm(const GemmArgs& g) {
   using Direct = void (*)(const GemmArgs&, const RowGroup&, int64_t);
   static constexpr Direct kDirect[kTokens + 1] = {nullptr,
-                                                  gemm_direct<T, 1>,
-                                                  gemm_direct<T, 2>,
-                                                  gemm_direct<T, 3>,
-                                                  gemm_direct<T, 4>,
-                                                  gemm_direct<T, 5>,
-                                                  gemm_direct<T, 6>,
-                                                  gemm_direct<T, 7>,
-                                                  gemm_direct<T, 8>};
+                                                  gemm_direct<T, kInterleaved, 1>,
+                                                  gemm_direct<T, kInterleaved, 2>,
+                                                  gemm_direct<T, kInterleaved, 3>,
+                                                  gemm_direct<T, kInterleaved, 4>,
+                                                  gemm_direct<T, kInterleaved, 5>,
+                                                  gemm_direct<T, kInterleaved, 6>,
+                                                  gemm_direct<T, kInterleaved, 7>,
+                                                  gemm_direct<T, kInterleaved, 8>};
   for (int64_t r0 = 0; r0 < g.n_rows; r0 += kRows) {
     const RowGroup rg(g, r0);
     for (int64_t c0 = 0; c0 < g.n_cols; c0 += kTokenGroup) {
@@ -298,7 +333,7 @@ void gemm(const GemmArgs& g) {
       if (cols <= kTokens) {
         kDirect[cols](g, rg, c0);
       } else {
-        gemm_packed<T>(g, rg, c0, cols);
+        gemm_packed<T, kInterleaved>(g, rg, c0, cols);
       }
     }
   }
@@ -306,7 +341,12 @@ void gemm(const GemmArgs& g) {
 
 template <class T, DType kType>
 void set_kernel(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(kType)] = {ActFormat::kQ8, quantize_act_q8, gemm<T>};
+  t.gemm[static_cast<uint32_t>(kType)] = {ActFormat::kQ8, quantize_act_q8, gemm<T, false>};
+}
+
+template <class T, DType kType>
+void set_interleaved_kernel(KernelTable& t) {
+  t.gemm_interleaved[static_cast<uint32_t>(kType)] = {ActFormat::kQ8, quantize_act_q8, gemm<T, true>};
 }
 
 }  // namespace
@@ -317,6 +357,8 @@ void fill_avx512_legacy(KernelTable& t) {
   set_kernel<Q5_0, DType::kQ5_0>(t);
   set_kernel<Q5_1, DType::kQ5_1>(t);
   set_kernel<Q8_0, DType::kQ8_0>(t);
+  set_interleaved_kernel<Q4_0, DType::kQ4_0>(t);
+  set_interleaved_kernel<Q8_0, DType::kQ8_0>(t);
 }
 
 }  // namespace rf::cpu
