@@ -1,4 +1,5 @@
 // `rocmforge perplexity`: perplexity of a model on a text file, comparable with llama.cpp's.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -16,6 +17,7 @@ struct PerplexityOptions {
   EvalOptions eval;
   std::string file;
   std::string format;
+  int64_t chunks = -1;
 };
 
 int run_perplexity(const PerplexityOptions& o) {
@@ -23,8 +25,9 @@ int run_perplexity(const PerplexityOptions& o) {
   if (!text.ok()) return fail(text.error().message);
   auto model = load_model(o.eval.model, o.eval.load);
   if (!model.ok()) return fail(model.error().message);
-  const std::vector<int32_t> tokens = model->tokenizer().encode(*text, true, false);
+  std::vector<int32_t> tokens = model->tokenizer().encode(*text, true, false);
   const int64_t n_ctx = o.eval.n_ctx > 0 ? o.eval.n_ctx : 512;
+  if (o.chunks >= 0) tokens.resize(std::min(tokens.size(), static_cast<size_t>(o.chunks * n_ctx)));
   ThreadPool pool(o.eval.threads);
   const double start = now_seconds();
   auto result = compute_perplexity(*model, pool, tokens, session_params(o.eval, n_ctx, true),
@@ -56,6 +59,9 @@ Command add_perplexity_command(CLI::App& root) {
   add_cache_type_options(cmd, o->eval);
   add_output_option(cmd, o->format);
   cmd->add_option("-f,--file", o->file, "text file")->required();
+  cmd->add_option("--chunks", o->chunks, "score at most this many chunks (-1 = all)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{-1}, int64_t{1} << 40));
   return {cmd, [o] { return run_perplexity(*o); }};
 }
 
