@@ -42,6 +42,13 @@ ApiError default_error(const httplib::Request& req, int status, size_t max_body_
     case 404: e.message = "no endpoint " + req.method + " " + req.path; e.code = "not_found"; break;
     case 413:
       e.message = "the request body is larger than the server's limit of " + std::to_string(max_body_bytes) + " bytes";
+      // cpp-httplib caps form-encoded bodies (curl -d's default type) far lower than JSON ones.
+      if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+        e.message = "a body sent as application/x-www-form-urlencoded is limited to " +
+                    std::to_string(CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH) +
+                    " bytes; send it with \"Content-Type: application/json\" (limit " + std::to_string(max_body_bytes) +
+                    " bytes)";
+      }
       e.code = "request_too_large";
       break;
     case 400: e.message = "malformed HTTP request"; break;

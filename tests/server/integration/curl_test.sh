@@ -156,6 +156,11 @@ head -c 8192 /dev/zero | tr '\0' ' ' > "$WORK/big.json"
 call "$strict_PORT" POST /v1/completions "@$WORK/big.json"
 check "413 body too large" test "$STATUS" = 413
 check "413 schema" body_is '.error.code == "request_too_large" and (.error.message | test("4096"))'
+head -c 9000 /dev/zero | tr '\0' ' ' > "$WORK/form.txt"
+STATUS=$(curl -sS -o "$WORK/body" -w '%{http_code}' --data-binary "@$WORK/form.txt" "${auth[@]}" \
+  "http://127.0.0.1:$main_PORT/v1/completions")
+check "413 for a large form-encoded body says to send JSON" \
+  body_is '.error.code == "request_too_large" and (.error.message | test("application/json"))'
 
 # --- queue full: one slot, one waiting place, twelve requests at once ---
 pids=()

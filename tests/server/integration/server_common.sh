@@ -15,13 +15,19 @@ start_server() {
   log=$(mktemp "${TMPDIR:-/tmp}/rf_serve_${name}_XXXXXX.log")
   LOGS+=("$log")
   "$BIN" serve -m "$MODEL" --port 0 -t 1 "$@" 2>"$log" &
-  SERVERS+=($!)
+  local pid=$!
+  SERVERS+=("$pid")
   local port=""
   for _ in $(seq 1 200); do
     port=$(sed -n 's|^listening on http://[^:]*:\([0-9]*\)$|\1|p' "$log")
     [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break  # it exited
     sleep 0.1
   done
+  if [ -z "$port" ] && grep -q "without HTTP support" "$log"; then
+    echo "SKIP: this rocmforge was built without cpp-httplib (scripts/install-deps.sh installs libcpp-httplib-dev)"
+    exit 77
+  fi
   if [ -z "$port" ]; then
     echo "server $name did not start:" >&2
     cat "$log" >&2
