@@ -134,10 +134,16 @@ void HttpServer::Impl::add_routes() {
     handle_completion(req, res, Endpoint::kCompletion);
   });
   http_.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    const ModelConfig& c = engine_.model().config();
-    json model = {{"id", params_.model_name}, {"object", "model"}, {"created", created_}, {"owned_by", "rocmforge"},
-                  {"meta", {{"n_vocab", c.n_vocab}, {"n_ctx_train", c.n_ctx_train}, {"n_ctx", ctx_limit_}}}};
-    send_json(res, 200, {{"object", "list"}, {"data", json::array({model})}});
+    send_json(res, 200, {{"object", "list"}, {"data", json::array({model_json()})}});
+  });
+  http_.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.matches[1] == params_.model_name) return send_json(res, 200, model_json());
+    ApiError e;
+    e.status = 404;
+    e.code = "model_not_found";
+    e.param = "model";
+    e.message = "no model " + dump_json(req.matches[1].str()) + " here; this server has " + params_.model_name;
+    send_error(res, e);
   });
   http_.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
   http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -178,6 +184,12 @@ void HttpServer::Impl::add_routes() {
     if (!ids.ok()) return send_error(res, ids.error());
     send_json(res, 200, {{"content", tokenizer_.decode(*ids, false)}});
   });
+}
+
+json HttpServer::Impl::model_json() const {
+  const ModelConfig& c = engine_.model().config();
+  return {{"id", params_.model_name}, {"object", "model"}, {"created", created_}, {"owned_by", "rocmforge"},
+          {"meta", {{"n_vocab", c.n_vocab}, {"n_ctx_train", c.n_ctx_train}, {"n_ctx", ctx_limit_}}}};
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(Engine& engine, const ServerParams& params) {

@@ -27,6 +27,8 @@ class HttpServer::Impl {
   Impl(Engine& engine, const ServerParams& params, ChatTemplate chat_template);
 
   void add_routes();
+  // One entry of GET /v1/models.
+  nlohmann::json model_json() const;
   // POST /v1/chat/completions and /v1/completions.
   void handle_completion(const httplib::Request& req, httplib::Response& res, Endpoint endpoint);
 

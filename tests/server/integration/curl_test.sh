@@ -58,6 +58,11 @@ check "401 with a wrong key" test "$STATUS" = 401
 main GET /v1/models
 check "models with the key" test "$STATUS" = 200
 check "models lists the file" body_is ".object == \"list\" and .data[0].id == \"$MODEL_NAME\" and .data[0].object == \"model\""
+main GET "/v1/models/$MODEL_NAME"
+check "one model by id" body_is ".id == \"$MODEL_NAME\""
+main GET "/v1/models/other%FF"
+check "an unknown model is 404" test "$STATUS" = 404
+check "unknown model schema" body_is '.error.code == "model_not_found"'
 
 # --- completions ---
 completion='{"prompt": "Once upon a time", "max_tokens": 24, "temperature": 0.9, "seed": 7}'

@@ -50,6 +50,7 @@ async function metric(name) {
 test('models.list names the served file', async () => {
   const page = await client.models.list();
   assert.deepEqual(page.data.map((m) => m.id), [model]);
+  assert.equal((await client.models.retrieve(model)).id, model);
 });
 
 test('chat completion: message, finish_reason, usage', async () => {
