@@ -14,18 +14,19 @@ using nlohmann::json;
 
 constexpr std::chrono::milliseconds kPollInterval{500};
 
-ApiError server_error(const std::string& message) {
-  ApiError e;
-  e.status = 500;
-  e.type = "server_error";
-  e.message = message;
-  return e;
-}
-
-// Why a request that did not finish normally ended, for the client.
+// Why a request that did not finish normally ended, for the client: 500 for an engine failure,
+// 503 for a request cancelled because the server is shutting down.
 ApiError abnormal_end(const GenerationResult& result) {
-  return server_error(result.reason == FinishReason::kError ? "generation failed: " + result.error
-                                                             : "the request was cancelled (the server is shutting down)");
+  ApiError e;
+  e.type = "server_error";
+  if (result.reason == FinishReason::kError) {
+    e.status = 500;
+    e.message = "generation failed: " + result.error;
+  } else {
+    e.status = 503;
+    e.message = "the request was cancelled: the server is shutting down";
+  }
+  return e;
 }
 
 bool abnormal(const GenerationResult& result) {
@@ -101,8 +102,12 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
   if (!request->stream) {
     std::string text;
     std::vector<TokenLogprobs> logprobs;
-    for (;;) {
+    for (bool cancelled = false;;) {
       StreamDelta d = stream->take(kPollInterval);
+      if (stopping_ && !cancelled) {
+        engine_.cancel(submitted.id);  // the result then comes back as kCancelled
+        cancelled = true;
+      }
       text += d.text;
       logprobs.insert(logprobs.end(), std::make_move_iterator(d.logprobs.begin()),
                       std::make_move_iterator(d.logprobs.end()));
@@ -121,11 +126,12 @@ void HttpServer::Impl::handle_completion(const httplib::Request& req, httplib::R
       [this, stream, meta, request](size_t, httplib::DataSink& sink) {
         return write_events(*stream, meta, *request, sink);
       },
-      // Runs however the response ends: a stream still generating lost its client.
+      // Runs however the response ends: a stream still generating lost its client (or the server
+      // is stopping).
       [this, stream, id](bool) {
         if (stream->finished()) return;
         engine_.cancel(id);
-        client_disconnects_.fetch_add(1);
+        if (!stopping_) client_disconnects_.fetch_add(1);
       });
 }
 
@@ -139,6 +145,7 @@ bool HttpServer::Impl::write_events(GenerationStream& stream, const ResponseMeta
   std::vector<TokenLogprobs> logprobs;
   for (;;) {
     StreamDelta d = stream.take(kPollInterval);
+    if (stopping_) return false;
     logprobs.insert(logprobs.end(), std::make_move_iterator(d.logprobs.begin()),
                     std::make_move_iterator(d.logprobs.end()));
     const auto take_logprobs = [&] {

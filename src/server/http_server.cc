@@ -223,6 +223,9 @@ Status HttpServer::run() {
   return Status::ok_status();
 }
 
-void HttpServer::stop() { impl_->http_.stop(); }
+void HttpServer::stop() {
+  impl_->stopping_ = true;
+  impl_->http_.stop();
+}
 
 }  // namespace rf::server

@@ -37,7 +37,8 @@ class HttpServer {
   const std::string& chat_template_note() const;
   // Serves until stop(); returns once the listener is closed.
   Status run();
-  // From any thread (e.g. a signal watcher); run() returns soon after.
+  // From any thread (e.g. a signal watcher): closes the listener and cancels generations in
+  // flight (non-streaming ones answer 503, streams end); run() returns once their handlers have.
   void stop();
 
   class Impl;

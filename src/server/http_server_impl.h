@@ -45,6 +45,7 @@ class HttpServer::Impl {
   std::mutex counters_mutex_;
   std::map<int, int64_t> responses_by_status_;  // guarded by counters_mutex_
   std::atomic<int64_t> client_disconnects_{0};
+  std::atomic<bool> stopping_{false};  // stop() was called: in-flight generations are cancelled
 
  private:
   // The prompt's token ids: the chat template applied to the messages, or the completion prompt

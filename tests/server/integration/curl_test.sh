@@ -266,4 +266,13 @@ check "generated tokens counted" test "$(sed -n 's/^rocmforge_generated_tokens_t
 check "prefix cache hits from repeated prompts" test "$(sed -n 's/^rocmforge_prefix_cache_hits_total //p' "$WORK/body")" -ge 1
 check "responses by status" grep -q '^rocmforge_http_responses_total{code="400"} [1-9]' "$WORK/body"
 
+# --- SIGTERM stops the server cleanly, even in the middle of a stream ---
+small_pid=${SERVERS[1]}
+curl -sSN --data-binary '{"prompt": "Once", "max_tokens": 50, "stream": true}' -H "Content-Type: application/json" \
+  "http://127.0.0.1:$small_PORT/v1/completions" > /dev/null 2>&1 &
+kill -TERM "$small_pid"
+wait "$small_pid"
+check "SIGTERM exits 0" test $? -eq 0
+check "SIGTERM says stopped" grep -q '^stopped$' "$small_LOG"
+
 finish
