@@ -462,8 +462,8 @@ class Interpreter {
   }
 
   Value repeat(const Value& v, int64_t times) {
-    if (times <= 0) return v.is_string() ? Value("") : Value(List{});
     const size_t unit = v.is_string() ? v.as_string().size() : v.as_list().size();
+    if (times <= 0 || unit == 0) return v.is_string() ? Value("") : Value(List{});  // '' * 10**15 too
     const double total = static_cast<double>(unit) * static_cast<double>(times);
     const double bytes = v.is_string() ? total : total * static_cast<double>(sizeof(Value));
     budget_.check_size(static_cast<size_t>(std::min(bytes, 1e18)));
