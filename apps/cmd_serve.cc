@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -28,8 +29,9 @@ int run_serve(ServeOptions o) {
   o.http.model_name = std::filesystem::path(o.model).filename().string();
   o.http.engine_threads = o.engine.n_threads;
   // Every running and waiting request may hold a connection (streaming); a few more serve
-  // /health and /metrics while they do.
-  o.http.http_threads = o.engine.max_running + o.engine.max_waiting + 4;
+  // /health and /metrics while they do. Past the cap, connections wait for a thread rather than
+  // for the engine's queue.
+  o.http.http_threads = std::min(o.engine.max_running + o.engine.max_waiting + 4, 1024);
 
   // SIGINT/SIGTERM are taken by sigwait() below; threads started from here on inherit the mask.
   sigset_t stop_signals;
