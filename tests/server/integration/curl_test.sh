@@ -167,6 +167,22 @@ STATUS=$(curl -sS -o "$WORK/body" -w '%{http_code}' --data-binary "@$WORK/form.t
 check "413 for a large form-encoded body says to send JSON" \
   body_is '.error.code == "request_too_large" and (.error.message | test("application/json"))'
 
+# --- every prefix of a valid body is refused with a 400, and random bytes too ---
+valid='{"messages": [{"role": "user", "content": "caf\u00e9 Ã©"}], "max_tokens": 3, "stop": ["a"], "seed": 1}'
+only400=1
+for cut in $(seq 0 3 $(( ${#valid} - 2 ))); do
+  call "$strict_PORT" POST /v1/chat/completions "${valid:0:$cut}"
+  [ "$STATUS" = 400 ] || { only400=0; echo "prefix of $cut bytes: $STATUS" >&2; }
+done
+for i in $(seq 1 10); do
+  head -c $((i * 37)) /dev/urandom > "$WORK/random.bin"
+  call "$strict_PORT" POST /v1/completions "@$WORK/random.bin"
+  [ "$STATUS" = 400 ] || { only400=0; echo "random body $i: $STATUS" >&2; }
+done
+check "truncated and random bodies: 400 each" test "$only400" = 1
+call "$strict_PORT" POST /v1/chat/completions "$valid"
+check "the whole body is accepted" test "$STATUS" = 200
+
 # --- queue full: one slot, one waiting place, twelve requests at once ---
 pids=()
 for i in $(seq 1 12); do
