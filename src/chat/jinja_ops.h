@@ -56,6 +56,10 @@ std::string to_json(const Value& v, Budget& budget, int indent);
 bool equals(const Value& a, const Value& b, Budget& budget);
 // -1, 0 or 1 as Python's < orders numbers, strings and lists; other pairs fail.
 int compare(const Value& a, const Value& b, Budget& budget);
+// Python's operators (Op::kNot, kNeg, kPos; the binary ones but and/or, which the interpreter
+// short-circuits).
+Value unary_op(Op op, const Value& v);
+Value binary_op(Op op, const Value& a, const Value& b, Budget& budget);
 // Whether `from` contains (at any depth) the container `target` — the cycle check before mutations.
 bool reaches(const Value& from, const void* target, Budget& budget);
 
