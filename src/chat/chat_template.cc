@@ -62,8 +62,14 @@ Result<std::string> ChatTemplate::apply(std::span<const ChatMessage> messages, b
     d.items.emplace_back("content", jinja::Value(m.content));
     list.emplace_back(std::move(d));
   }
+  return apply(jinja::Value(std::move(list)), add_generation_prompt, extra);
+}
+
+Result<std::string> ChatTemplate::apply(const jinja::Value& messages, bool add_generation_prompt,
+                                        const jinja::Value& extra) const {
+  if (!messages.is_list()) return make_error("chat messages must be a list");
   jinja::Dict globals;
-  globals.items.emplace_back("messages", jinja::Value(std::move(list)));
+  globals.items.emplace_back("messages", messages);
   globals.items.emplace_back("add_generation_prompt", jinja::Value(add_generation_prompt));
   globals.items.emplace_back("bos_token", jinja::Value(bos_token_));
   globals.items.emplace_back("eos_token", jinja::Value(eos_token_));

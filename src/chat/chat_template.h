@@ -44,6 +44,9 @@ class ChatTemplate {
   // entries are set after (and so override) messages, add_generation_prompt, bos_token and eos_token.
   Result<std::string> apply(std::span<const ChatMessage> messages, bool add_generation_prompt,
                             const jinja::Value& extra) const;
+  // Messages as template values (a list of dicts, e.g. from an OpenAI request via value_from_json), for
+  // fields beyond role and content: tool_calls, tool_call_id, name, content parts.
+  Result<std::string> apply(const jinja::Value& messages, bool add_generation_prompt, const jinja::Value& extra) const;
 
   // Token ids of a prompt from apply(): special-token texts become their ids, and BOS is added when the
   // vocabulary wants one and the template did not already write it.

@@ -124,6 +124,25 @@ TEST(ChatTemplate, Qwen25ListsToolsAsJson) {
                 "</tool_call><|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n");
 }
 
+// Messages straight from JSON carry fields beyond role and content: an assistant tool call and the
+// tool's answer, which Qwen2.5 renders in <tool_call> and <tool_response> tags.
+TEST(ChatTemplate, Qwen25ToolCallsFromJsonMessages) {
+  const ChatTemplate t = load("qwen2.5-instruct.jinja", "", "<|im_end|>");
+  auto messages = jinja::value_from_json(nlohmann::ordered_json::parse(R"([
+      {"role": "user", "content": "Weather in Paris?"},
+      {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+      {"role": "tool", "content": "18 C"}])"));
+  ASSERT_TRUE(messages.ok());
+  auto out = t.apply(*messages, true, jinja::Value(jinja::Dict{}));
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(*out,
+            "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+            "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+            "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n"
+            "<|im_start|>user\n<tool_response>\n18 C\n</tool_response><|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_FALSE(t.apply(jinja::Value("not a list"), true, jinja::Value(jinja::Dict{})).ok());
+}
+
 TEST(ChatTemplate, MistralV02) {
   // Current v0.2 template: the system message opens the first [INST]; " [INST] " with spaces.
   const ChatTemplate t = load("mistral-v0.2-instruct.jinja", "<s>", "</s>");
