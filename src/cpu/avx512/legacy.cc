@@ -300,7 +300,20 @@ void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
   std::memset(acc, 0, sizeof(float) * static_cast<size_t>(cols * kRows));
   for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
     const int n = static_cast<int>(nb - b0 < kChunk ? nb - b0 : kChunk);
-    for (int i = 0; i < n; ++i) unpack_block<T, kInterleaved>(rg.rows, rg.w0, b0 + i, packed[i]);
+    if constexpr (kInterleaved) {
+      // Few tokens read each weight once from memory: fetch the next chunk (contiguous in this
+      // layout, or the next row group's first) while this one is multiplied.
+      const uintptr_t next = reinterpret_cast<uintptr_t>(rg.w0) + static_cast<uintptr_t>((b0 + kChunk) * kRows * T::kBytes);
+      constexpr int kLines = kChunk * kRows * T::kBytes / 64;
+      for (int i = 0; i < n; ++i) {
+        for (int line = i * kLines / n; line < (i + 1) * kLines / n; ++line) {
+          _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<uintptr_t>(line) * 64), _MM_HINT_T0);
+        }
+        unpack_block<T, kInterleaved>(rg.rows, rg.w0, b0 + i, packed[i]);
+      }
+    } else {
+      for (int i = 0; i < n; ++i) unpack_block<T, kInterleaved>(rg.rows, rg.w0, b0 + i, packed[i]);
+    }
     const uint8_t* a0 = g.a + c0 * g.a_stride + b0 * kActBytes;
     for (int t = 0; t < cols; t += kTokens) {
       const int c = cols - t < kTokens ? cols - t : kTokens;
