@@ -114,15 +114,7 @@ Command add_run_command(CLI::App& root) {
   SamplingParams& s = o->sampling;
   cmd->add_option("-p,--prompt", o->prompt, "prompt")->capture_default_str();
   cmd->add_option("-n,--n-predict", o->n_predict, "tokens to generate")->capture_default_str()->check(CLI::Range(0, 1 << 24));
-  cmd->add_option("-s,--seed", s.seed, "random seed (default: random)");
-  cmd->add_option("--temp", s.temperature, "temperature; 0 = greedy")->capture_default_str();
-  cmd->add_option("--top-k", s.top_k, "top-k (0 = off)")->capture_default_str();
-  cmd->add_option("--top-p", s.top_p, "top-p (1 = off)")->capture_default_str();
-  cmd->add_option("--min-p", s.min_p, "min-p (0 = off)")->capture_default_str();
-  cmd->add_option("--repeat-penalty", s.repeat_penalty, "repetition penalty (1 = off)")->capture_default_str();
-  cmd->add_option("--repeat-last-n", s.repeat_last_n, "tokens the penalties look back on")->capture_default_str();
-  cmd->add_option("--presence-penalty", s.presence_penalty, "presence penalty (0 = off)")->capture_default_str();
-  cmd->add_option("--frequency-penalty", s.frequency_penalty, "frequency penalty (0 = off)")->capture_default_str();
+  add_sampling_options(cmd, s);
   cmd->add_flag("--no-display-prompt", o->no_display_prompt, "do not echo the prompt before the generation");
   return {cmd, [o] { return run_generate(*o); }};
 }

@@ -24,6 +24,18 @@ void add_cache_type_options(CLI::App* cmd, EvalOptions& o) {
       ->check(CLI::IsMember({"f32", "q8_0"}));
 }
 
+void add_sampling_options(CLI::App* cmd, SamplingParams& s) {
+  cmd->add_option("-s,--seed", s.seed, "random seed (default: random)");
+  cmd->add_option("--temp", s.temperature, "temperature; 0 = greedy")->capture_default_str();
+  cmd->add_option("--top-k", s.top_k, "top-k (0 = off)")->capture_default_str();
+  cmd->add_option("--top-p", s.top_p, "top-p (1 = off)")->capture_default_str();
+  cmd->add_option("--min-p", s.min_p, "min-p (0 = off)")->capture_default_str();
+  cmd->add_option("--repeat-penalty", s.repeat_penalty, "repetition penalty (1 = off)")->capture_default_str();
+  cmd->add_option("--repeat-last-n", s.repeat_last_n, "tokens the penalties look back on")->capture_default_str();
+  cmd->add_option("--presence-penalty", s.presence_penalty, "presence penalty (0 = off)")->capture_default_str();
+  cmd->add_option("--frequency-penalty", s.frequency_penalty, "frequency penalty (0 = off)")->capture_default_str();
+}
+
 SessionParams session_params(const EvalOptions& o, int64_t n_ctx, bool logits_all) {
   SessionParams p;
   p.n_ctx = n_ctx;

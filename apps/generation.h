@@ -3,6 +3,7 @@
 
 #include "cli_common.h"
 #include "model/session.h"
+#include "sampling/sampler.h"
 
 namespace rf::app {
 
@@ -20,6 +21,9 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o);
 // Adds --cache-type-k/--ctk and --cache-type-v/--ctv (llama.cpp spells them -ctk/-ctv; CLI11 2.1
 // takes no multi-letter names after one dash). Only for commands whose sessions honour them.
 void add_cache_type_options(CLI::App* cmd, EvalOptions& o);
+
+// Adds -s/--seed, --temp, --top-k, --top-p, --min-p and the penalties (llama.cpp's names).
+void add_sampling_options(CLI::App* cmd, SamplingParams& s);
 
 // The session parameters these options ask for (n_ctx given: commands pick their own defaults).
 SessionParams session_params(const EvalOptions& o, int64_t n_ctx, bool logits_all);
