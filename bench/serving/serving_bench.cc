@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
   EngineParams params;
   params.n_threads = threads;
   params.max_running = streams;
-  params.n_ctx = std::max<int64_t>(streams * (16 + tokens) + 2 * (prefix + 64), 4096);
+  // Room for every stream (rounded up to whole 32-position blocks) and both prefix prompts: the
+  // benchmark measures batching, not preemption.
+  params.n_ctx = streams * ((16 + tokens + 31) / 32 * 32 + 32) + 2 * (prefix + 64);
   const auto engine_fresh = [&] {
     auto e = Engine::create(*model, params);
     if (!e.ok()) {

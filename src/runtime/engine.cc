@@ -210,8 +210,13 @@ class Engine::Impl {
   }
 
   // Moves waiting requests into the running set while there is room, reusing cached prefixes.
+  // A request joins only if the blocks not in use cover its prompt plus one block of growth per
+  // running sequence: admitting more would only preempt someone (recomputation, no progress).
   void admit() {
     while (static_cast<int>(running_.size()) < params_.max_running && !waiting_.empty()) {
+      const int64_t prompt_blocks = (static_cast<int64_t>(waiting_.front()->tokens.size()) + kBlock) / kBlock;
+      const int64_t spare = blocks_.n_free() + blocks_.n_cached();
+      if (!running_.empty() && spare < prompt_blocks + static_cast<int64_t>(running_.size())) break;
       std::unique_ptr<Sequence> seq = std::move(waiting_.front());
       waiting_.pop_front();
       {
@@ -259,6 +264,7 @@ class Engine::Impl {
       running_.erase(std::next(it).base());
       release_blocks(*victim);
       victim->n_computed = 0;
+      ++metrics_work_.preemptions;
       waiting_.push_front(std::move(victim));
       std::lock_guard lock(mu_);
       ++n_queued_;

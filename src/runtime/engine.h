@@ -81,6 +81,7 @@ struct EngineMetrics {
   int64_t kv_blocks_cached = 0;       // unreferenced, kept for prefix reuse
   int64_t prefix_lookups = 0;         // requests that looked up the cache
   int64_t prefix_hits = 0;            // ... and found at least one block
+  int64_t preemptions = 0;            // sequences sent back to the queue when the pool ran dry
 };
 
 struct SubmitResult {

@@ -65,6 +65,8 @@ std::string metrics_text(const EngineMetrics& m, const ServerCounters& s) {
   w.gauge("prefix_cache_hit_rate", "Hits per lookup.", ratio(d(m.prefix_hits), d(m.prefix_lookups)));
   w.counter("prefix_cache_saved_tokens_total", "Prompt tokens skipped thanks to the prefix cache.",
             d(m.prompt_tokens_cached));
+  w.counter("preemptions_total", "Sequences sent back to the queue (KV recomputed later) when the pool ran dry.",
+            d(m.preemptions));
   w.counter("engine_cpu_seconds_total", "CPU time of the engine's threads.", m.busy_cpu_seconds);
   w.gauge("engine_cpu_utilization", "Engine CPU time per second of uptime per engine thread (0 to 1).",
           ratio(m.busy_cpu_seconds, s.uptime_seconds * s.n_threads));

@@ -154,6 +154,8 @@ TEST(Engine, SmallPoolPreemptsAndStillMatches) {
     SCOPED_TRACE(i);
     EXPECT_EQ(pending[static_cast<size_t>(i)]->wait().tokens, session_greedy(prompt_of(kPrompts[static_cast<size_t>(i)]), 80));
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // metrics are published after the step
+  EXPECT_GT((*engine)->metrics().preemptions, 0);
 }
 
 TEST(Engine, PrefixCacheSkipsSharedBlocksFromAnySequence) {
