@@ -186,7 +186,8 @@ template <class T>
 }
 
 // For the 8 rows of token t: acc[t] += dw * da * Σ q a and acc_c[t] += cw * sum_a, block p against
-// activation blocks a + t * a_stride. acc_c may be acc; separate, they are independent chains.
+// activation blocks a + t * a_stride. Two chains, summed once at the end by every caller, so the
+// results do not depend on the token count.
 template <class T, int C>
 [[gnu::always_inline]] inline void accumulate_block(const PackedBlock& p, const uint8_t* a, uint64_t a_stride,
                                                     __m256* acc, __m256* acc_c) {
@@ -220,13 +221,20 @@ template <class T, int C>
   }
 }
 
-// The n packed blocks against C tokens; acc_io[t * 8 + r] accumulates.
+// The n packed blocks against C tokens; acc_io[t * 8 + r] and acc_c_io[t * 8 + r] accumulate the
+// two terms apart, as gemm_direct does, so a token's result has the same bits either way.
 template <class T, int C>
-void microkernel(const PackedBlock* pb, int n, const uint8_t* a, uint64_t a_stride, float* acc_io) {
-  __m256 acc[C];
-  for (int t = 0; t < C; ++t) acc[t] = _mm256_loadu_ps(acc_io + t * kRows);
-  for (int i = 0; i < n; ++i) accumulate_block<T, C>(pb[i], a + i * kActBytes, a_stride, acc, acc);
-  for (int t = 0; t < C; ++t) _mm256_storeu_ps(acc_io + t * kRows, acc[t]);
+void microkernel(const PackedBlock* pb, int n, const uint8_t* a, uint64_t a_stride, float* acc_io, float* acc_c_io) {
+  __m256 acc[C], acc_c[C];
+  for (int t = 0; t < C; ++t) {
+    acc[t] = _mm256_loadu_ps(acc_io + t * kRows);
+    acc_c[t] = _mm256_loadu_ps(acc_c_io + t * kRows);
+  }
+  for (int i = 0; i < n; ++i) accumulate_block<T, C>(pb[i], a + i * kActBytes, a_stride, acc, acc_c);
+  for (int t = 0; t < C; ++t) {
+    _mm256_storeu_ps(acc_io + t * kRows, acc[t]);
+    _mm256_storeu_ps(acc_c_io + t * kRows, acc_c[t]);
+  }
 }
 
 // Row pointers of an 8-row group; a short group repeats its last row (results masked off).
@@ -272,24 +280,27 @@ void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
 // group of 4 tokens.
 template <class T>
 void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
-  using Microkernel = void (*)(const PackedBlock*, int, const uint8_t*, uint64_t, float*);
+  using Microkernel = void (*)(const PackedBlock*, int, const uint8_t*, uint64_t, float*, float*);
   static constexpr Microkernel kMicrokernels[kTokens + 1] = {nullptr, microkernel<T, 1>, microkernel<T, 2>,
                                                              microkernel<T, 3>, microkernel<T, 4>};
   const int64_t nb = g.k / kBlockSize;
   alignas(32) PackedBlock packed[kChunk];
   alignas(32) float acc[kTokenGroup * kRows];
+  alignas(32) float acc_c[kTokenGroup * kRows];
   std::memset(acc, 0, sizeof(float) * static_cast<size_t>(cols * kRows));
+  std::memset(acc_c, 0, sizeof(float) * static_cast<size_t>(cols * kRows));
   for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
     const int n = static_cast<int>(nb - b0 < kChunk ? nb - b0 : kChunk);
     for (int i = 0; i < n; ++i) unpack8<T>(rg.rows, static_cast<int>((b0 + i) * T::kBytes), packed[i]);
     const uint8_t* a0 = g.a + c0 * g.a_stride + b0 * kActBytes;
     for (int t = 0; t < cols; t += kTokens) {
       const int c = cols - t < kTokens ? cols - t : kTokens;
-      kMicrokernels[c](packed, n, a0 + t * g.a_stride, g.a_stride, acc + t * kRows);
+      kMicrokernels[c](packed, n, a0 + t * g.a_stride, g.a_stride, acc + t * kRows, acc_c + t * kRows);
     }
   }
   for (int t = 0; t < cols; ++t) {
-    _mm256_maskstore_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask, _mm256_load_ps(acc + t * kRows));
+    _mm256_maskstore_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask,
+                        _mm256_add_ps(_mm256_load_ps(acc + t * kRows), _mm256_load_ps(acc_c + t * kRows)));
   }
 }
 

@@ -100,7 +100,7 @@ void tile_fma(const GemmArgs& g, const uint8_t* w, const uint8_t* a, float* out)
 }
 
 // One token: R weight rows stream past one activation row, a 64-byte line of each row per step
-// (f16: two vectors, with their own accumulators so the chains stay short). f16 rows cost more
+// (f16: two vectors into the row's one accumulator; R = 8 chains keep the FMA unit busy). f16 rows cost more
 // instructions per byte, so the out-of-order window covers fewer lines: they are prefetched ahead.
 template <class W, int R>
 void tile_decode(const GemmArgs& g, const uint8_t* w, const uint8_t* a, float* out) {
@@ -110,10 +110,8 @@ void tile_decode(const GemmArgs& g, const uint8_t* w, const uint8_t* a, float* o
   const T* wr[R];
   for (int r = 0; r < R; ++r) wr[r] = reinterpret_cast<const T*>(w + static_cast<uint64_t>(r) * g.w_stride);
   const auto* x = reinterpret_cast<const float*>(a);
-  __m512 acc[R][kSub];
-  for (int r = 0; r < R; ++r) {
-    for (int s = 0; s < kSub; ++s) acc[r][s] = _mm512_setzero_ps();
-  }
+  __m512 acc[R][1];
+  for (int r = 0; r < R; ++r) acc[r][0] = _mm512_setzero_ps();
   const int64_t k = g.k;
   int64_t i = 0;
   for (; i + kStep <= k; i += kStep) {
@@ -122,8 +120,10 @@ void tile_decode(const GemmArgs& g, const uint8_t* w, const uint8_t* a, float* o
     }
     __m512 av[kSub];
     for (int s = 0; s < kSub; ++s) av[s] = _mm512_loadu_ps(x + i + s * kLanes);
+    // One chain per row, weights in order: the same sums as the multi-token tiles, so a token's
+    // result does not depend on how many tokens share the call.
     for (int r = 0; r < R; ++r) {
-      for (int s = 0; s < kSub; ++s) acc[r][s] = _mm512_fmadd_ps(W::load(wr[r] + i + s * kLanes), av[s], acc[r][s]);
+      for (int s = 0; s < kSub; ++s) acc[r][0] = _mm512_fmadd_ps(W::load(wr[r] + i + s * kLanes), av[s], acc[r][0]);
     }
   }
   for (; i < k; i += kLanes) {
@@ -131,12 +131,7 @@ void tile_decode(const GemmArgs& g, const uint8_t* w, const uint8_t* a, float* o
     const __m512 av = F32::load(x + i, n);
     for (int r = 0; r < R; ++r) acc[r][0] = _mm512_fmadd_ps(W::load(wr[r] + i, n), av, acc[r][0]);
   }
-  __m512 sum[R][1];
-  for (int r = 0; r < R; ++r) {
-    sum[r][0] = acc[r][0];
-    for (int s = 1; s < kSub; ++s) sum[r][0] = _mm512_add_ps(sum[r][0], acc[r][s]);
-  }
-  store_tile<R, 1>(sum, out, g.out_stride);
+  store_tile<R, 1>(acc, out, g.out_stride);
 }
 
 // bf16 weights x bf16 activations, R rows x C tokens as tile_fma: VDPBF16PS multiplies 32 pairs

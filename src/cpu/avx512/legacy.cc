@@ -212,7 +212,8 @@ template <class T, bool kInterleaved>
 __m512i bcast_u32(const uint8_t* p) { return _mm512_set1_epi32(static_cast<int>(load_u32(p))); }
 
 // For the 16 rows of token t: acc[t] += dw * da * Σ q a and acc_c[t] += cw * sum_a, block p against
-// activation blocks a + t * a_stride. acc_c may be acc; separate, they are independent chains.
+// activation blocks a + t * a_stride. Two chains, summed once at the end by every caller: the
+// integer dot is exact whatever the chain split, so results do not depend on the token count.
 template <int C>
 [[gnu::always_inline]] inline void accumulate_block(const PackedBlock& p, const uint8_t* a, uint64_t a_stride,
                                                     __m512* acc, __m512* acc_c) {
@@ -238,16 +239,23 @@ template <int C>
   }
 }
 
-// The n packed blocks against C tokens; acc_io[t * 16 + r] accumulates.
+// The n packed blocks against C tokens; acc_io[t * 16 + r] and acc_c_io[t * 16 + r] accumulate
+// the two terms apart, as gemm_direct does, so a token's result has the same bits either way.
 template <int C>
-void microkernel(const PackedBlock* pb, int n, const uint8_t* a, uint64_t a_stride, float* acc_io) {
-  __m512 acc[C];
-  for (int t = 0; t < C; ++t) acc[t] = _mm512_loadu_ps(acc_io + t * kRows);
-  for (int i = 0; i < n; ++i) accumulate_block<C>(pb[i], a + i * kActBytes, a_stride, acc, acc);
-  for (int t = 0; t < C; ++t) _mm512_storeu_ps(acc_io + t * kRows, acc[t]);
+void microkernel(const PackedBlock* pb, int n, const uint8_t* a, uint64_t a_stride, float* acc_io, float* acc_c_io) {
+  __m512 acc[C], acc_c[C];
+  for (int t = 0; t < C; ++t) {
+    acc[t] = _mm512_loadu_ps(acc_io + t * kRows);
+    acc_c[t] = _mm512_loadu_ps(acc_c_io + t * kRows);
+  }
+  for (int i = 0; i < n; ++i) accumulate_block<C>(pb[i], a + i * kActBytes, a_stride, acc, acc_c);
+  for (int t = 0; t < C; ++t) {
+    _mm512_storeu_ps(acc_io + t * kRows, acc[t]);
+    _mm512_storeu_ps(acc_c_io + t * kRows, acc_c[t]);
+  }
 }
 
-using Microkernel = void (*)(const PackedBlock*, int, const uint8_t*, uint64_t, float*);
+using Microkernel = void (*)(const PackedBlock*, int, const uint8_t*, uint64_t, float*, float*);
 constexpr Microkernel kMicrokernels[kTokens + 1] = {nullptr,         microkernel<1>, microkernel<2>,
                                                     microkernel<3>, microkernel<4>, microkernel<5>,
                                                     microkernel<6>, microkernel<7>, microkernel<8>};
@@ -298,18 +306,21 @@ void gemm_packed(const GemmArgs& g, const RowGroup& rg, int64_t c0, int cols) {
   const int64_t nb = g.k / kBlockSize;
   alignas(64) PackedBlock packed[kChunk];
   alignas(64) float acc[kTokenGroup * kRows];
+  alignas(64) float acc_c[kTokenGroup * kRows];
   std::memset(acc, 0, sizeof(float) * static_cast<size_t>(cols * kRows));
+  std::memset(acc_c, 0, sizeof(float) * static_cast<size_t>(cols * kRows));
   for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
     const int n = static_cast<int>(nb - b0 < kChunk ? nb - b0 : kChunk);
     for (int i = 0; i < n; ++i) unpack16<T>(rg.rows, static_cast<int>((b0 + i) * T::kBytes), packed[i]);
     const uint8_t* a0 = g.a + c0 * g.a_stride + b0 * kActBytes;
     for (int t = 0; t < cols; t += kTokens) {
       const int c = cols - t < kTokens ? cols - t : kTokens;
-      kMicrokernels[c](packed, n, a0 + t * g.a_stride, g.a_stride, acc + t * kRows);
+      kMicrokernels[c](packed, n, a0 + t * g.a_stride, g.a_stride, acc + t * kRows, acc_c + t * kRows);
     }
   }
   for (int t = 0; t < cols; ++t) {
-    _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask, _mm512_load_ps(acc + t * kRows));
+    _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + rg.r0, rg.mask,
+                          _mm512_add_ps(_mm512_load_ps(acc + t * kRows), _mm512_load_ps(acc_c + t * kRows)));
   }
 }
 
