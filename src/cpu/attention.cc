@@ -115,133 +115,76 @@ void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t 
   attention(pool, kv, q, n_tokens, pos0, scale, out, ws, kernels().ops);
 }
 
-namespace {
-
-// How one call's work is cut: blocks of query tokens x KV heads x position ranges.
-struct Plan {
-  int64_t n_blocks = 0;   // blocks of ws.tokens_per_block() query tokens
-  int64_t split_len = 0;  // positions per range
-  int64_t n_splits = 1;
-  int64_t per_block = 0;  // items per token block: KV heads x ranges
-  int64_t n_items() const { return n_blocks * per_block; }
-};
-
-Plan plan_call(const AttentionCall& c, int pool_size, AttentionWorkspace& ws) {
-  const AttentionShape& sh = ws.shape();
-  Plan p;
-  p.n_blocks = ceil_div(c.n_tokens, ws.tokens_per_block());
-  const int64_t kv_len = c.pos0 + c.n_tokens;
-  RF_CHECK(kv_len <= c.kv.n_blocks * kKvStep);
-  // Short batches (decode) have too few (head, block) items for the pool: split the positions.
-  p.split_len = kv_len;
-  if (p.n_blocks == 1) {
-    const int64_t wanted = ceil_div(kItemsPerThread * pool_size, sh.n_head_kv);
-    const int64_t splits = std::min({wanted, kv_len / kMinSplitPositions, ws.max_splits()});
-    if (splits > 1) p.split_len = ceil_div(ceil_div(kv_len, splits), kKvStep) * kKvStep;
-  }
-  p.n_splits = ceil_div(kv_len, p.split_len);
-  p.per_block = sh.n_head_kv * p.n_splits;
-  return p;
-}
-
-// Runs item `item` of call c (planned as p) with the kernel; args carry the thread's scratch.
-void run_item(const AttentionCall& c, const Plan& p, int64_t item, float scale, AttentionWorkspace& ws,
-              const OpsKernels& ops, AttentionArgs& a) {
+void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t n_tokens, int64_t pos0, float scale,
+               float* out, AttentionWorkspace& ws, const OpsKernels& ops) {
   const AttentionShape& sh = ws.shape();
   const int64_t group = sh.n_head / sh.n_head_kv;
   const int64_t hd = sh.head_dim;
   const int64_t q_dim = sh.n_head * hd;
   const int64_t block = ws.tokens_per_block();
-  const int64_t blk = p.n_blocks - 1 - item / p.per_block;  // later tokens see more: hand them out first
-  const int64_t h = item % p.per_block / p.n_splits;
-  const int64_t s = item % p.n_splits;
-  const int64_t tok0 = blk * block;
-  const int64_t n_tok = std::min(block, c.n_tokens - tok0);
-  a.head_dim = hd;
-  a.group = group;
-  a.q_stride = q_dim;
-  a.scale = scale;
-  a.k_format = c.kv.k_format;
-  a.v_format = c.kv.v_format;
-  a.blocks = c.kv.blocks;
-  a.k_panel_bytes = c.kv.k_panel_bytes;
-  a.k_block_bytes = c.kv.k_block_bytes;
-  a.v_row_bytes = c.kv.v_row_bytes;
-  a.v_block_bytes = c.kv.v_block_bytes;
-  a.n_rows = n_tok * group;
-  a.q = c.q + tok0 * q_dim + h * group * hd;
-  a.pos0 = c.pos0 + tok0;
-  a.kv_begin = s * p.split_len;
-  a.kv_end = std::min(c.pos0 + tok0 + n_tok, (s + 1) * p.split_len);
-  a.k = c.kv.k + static_cast<uint64_t>(h) * c.kv.k_head_bytes;
-  a.v = c.kv.v + static_cast<uint64_t>(h) * c.kv.v_head_bytes;
-  if (p.n_splits == 1) {
-    a.out = c.out + tok0 * q_dim + h * group * hd;
-    a.out_stride = q_dim;
-    a.max_sum = nullptr;
-  } else {
-    const int64_t cell = (s * sh.n_head_kv + h) * a.n_rows;
-    a.out = ws.partial_out() + cell * hd;
-    a.out_stride = group * hd;
-    a.max_sum = ws.partial_max_sum() + cell * 2;
+  const int64_t n_blocks = ceil_div(n_tokens, block);
+  const int64_t kv_len = pos0 + n_tokens;
+  RF_CHECK(kv_len <= kv.n_blocks * kKvStep);
+
+  // Short batches (decode) have too few (head, block) items for the pool: split the positions.
+  int64_t split_len = kv_len;
+  if (n_blocks == 1) {
+    const int64_t wanted = ceil_div(kItemsPerThread * pool.size(), sh.n_head_kv);
+    const int64_t splits = std::min({wanted, kv_len / kMinSplitPositions, ws.max_splits()});
+    if (splits > 1) split_len = ceil_div(ceil_div(kv_len, splits), kKvStep) * kKvStep;
   }
-  ops.attention(a);
-}
+  const int64_t n_splits = ceil_div(kv_len, split_len);
+  const int64_t per_block = sh.n_head_kv * n_splits;
 
-int64_t work_of(const AttentionCall& c, const AttentionShape& sh) {
-  return c.n_tokens * sh.n_head * (c.pos0 + c.n_tokens) * sh.head_dim;
-}
-
-}  // namespace
-
-void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t n_tokens, int64_t pos0, float scale,
-               float* out, AttentionWorkspace& ws, const OpsKernels& ops) {
-  const AttentionCall c{kv, q, n_tokens, pos0, out};
-  const AttentionShape& sh = ws.shape();
-  const Plan p = plan_call(c, pool.size(), ws);
   const auto body = [&](int64_t begin, int64_t end, int thread) {
     AttentionArgs a;
+    a.head_dim = hd;
+    a.group = group;
+    a.q_stride = q_dim;
+    a.scale = scale;
+    a.k_format = kv.k_format;
+    a.v_format = kv.v_format;
+    a.blocks = kv.blocks;
+    a.k_panel_bytes = kv.k_panel_bytes;
+    a.k_block_bytes = kv.k_block_bytes;
+    a.v_row_bytes = kv.v_row_bytes;
+    a.v_block_bytes = kv.v_block_bytes;
     a.scratch = ws.thread_scratch(thread);
-    for (int64_t item = begin; item < end; ++item) run_item(c, p, item, scale, ws, ops, a);
-  };
-  if (work_of(c, sh) < kMinParallelWork) {
-    body(0, p.n_items(), 0);
-  } else {
-    pool.parallel_for_dynamic(p.n_items(), 1, body);
-  }
-  if (p.n_splits > 1) {
-    for (int64_t h = 0; h < sh.n_head_kv; ++h) {
-      merge_splits(sh, p.n_splits, n_tokens * (sh.n_head / sh.n_head_kv), h, ws.partial_out(), ws.partial_max_sum(), out);
-    }
-  }
-}
-
-void attention_many(ThreadPool& pool, std::span<const AttentionCall> calls, float scale, AttentionWorkspace& ws,
-                    std::vector<int64_t>& first_item) {
-  const OpsKernels& ops = kernels().ops;
-  // Calls whose positions would be split (long decode contexts) merge partial results through the
-  // workspace: they run alone. The rest share one parallel region, items numbered across calls.
-  first_item.assign(1, 0);
-  for (const AttentionCall& c : calls) {
-    const Plan p = plan_call(c, pool.size(), ws);
-    first_item.push_back(first_item.back() + (p.n_splits == 1 ? p.n_items() : 0));
-  }
-  const auto body = [&](int64_t begin, int64_t end, int thread) {
-    AttentionArgs a;
-    a.scratch = ws.thread_scratch(thread);
-    size_t j = 0;
     for (int64_t item = begin; item < end; ++item) {
-      while (first_item[j + 1] <= item) ++j;
-      const Plan p = plan_call(calls[j], pool.size(), ws);
-      run_item(calls[j], p, item - first_item[j], scale, ws, ops, a);
+      const int64_t blk = n_blocks - 1 - item / per_block;  // later tokens see more: hand them out first
+      const int64_t h = item % per_block / n_splits;
+      const int64_t s = item % n_splits;
+      const int64_t tok0 = blk * block;
+      const int64_t n_tok = std::min(block, n_tokens - tok0);
+      a.n_rows = n_tok * group;
+      a.q = q + tok0 * q_dim + h * group * hd;
+      a.pos0 = pos0 + tok0;
+      a.kv_begin = s * split_len;
+      a.kv_end = std::min(pos0 + tok0 + n_tok, (s + 1) * split_len);
+      a.k = kv.k + static_cast<uint64_t>(h) * kv.k_head_bytes;
+      a.v = kv.v + static_cast<uint64_t>(h) * kv.v_head_bytes;
+      if (n_splits == 1) {
+        a.out = out + tok0 * q_dim + h * group * hd;
+        a.out_stride = q_dim;
+        a.max_sum = nullptr;
+      } else {
+        const int64_t cell = (s * sh.n_head_kv + h) * a.n_rows;
+        a.out = ws.partial_out() + cell * hd;
+        a.out_stride = group * hd;
+        a.max_sum = ws.partial_max_sum() + cell * 2;
+      }
+      ops.attention(a);
     }
   };
-  const int64_t n_items = first_item.back();
-  if (n_items > 0) pool.parallel_for_dynamic(n_items, 1, body);
-  for (size_t j = 0; j < calls.size(); ++j) {
-    if (first_item[j + 1] == first_item[j]) {
-      const AttentionCall& c = calls[j];
-      attention(pool, c.kv, c.q, c.n_tokens, c.pos0, scale, c.out, ws, ops);
+  const int64_t n_items = n_blocks * per_block;
+  if (n_tokens * sh.n_head * kv_len * hd < kMinParallelWork) {
+    body(0, n_items, 0);
+  } else {
+    pool.parallel_for_dynamic(n_items, 1, body);
+  }
+  if (n_splits > 1) {
+    for (int64_t h = 0; h < sh.n_head_kv; ++h) {
+      merge_splits(sh, n_splits, n_tokens * group, h, ws.partial_out(), ws.partial_max_sum(), out);
     }
   }
 }

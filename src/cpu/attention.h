@@ -2,8 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-#include <vector>
 
 #include "base/aligned_buffer.h"
 #include "cpu/ops_kernels.h"
@@ -72,19 +70,5 @@ void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t 
 // The same with a given level's kernel (tests sweep every ISA).
 void attention(ThreadPool& pool, const KvLayerView& kv, const float* q, int64_t n_tokens, int64_t pos0, float scale,
                float* out, AttentionWorkspace& ws, const OpsKernels& ops);
-
-// One sequence's attention call, for attention_many.
-struct AttentionCall {
-  KvLayerView kv;
-  const float* q = nullptr;
-  int64_t n_tokens = 0;
-  int64_t pos0 = 0;
-  float* out = nullptr;
-};
-
-// The calls of a packed batch's sequences in one parallel region where possible, with exactly the
-// results (same bits) attention() gives each alone. first_item: the caller's reusable scratch.
-void attention_many(ThreadPool& pool, std::span<const AttentionCall> calls, float scale, AttentionWorkspace& ws,
-                    std::vector<int64_t>& first_item);
 
 }  // namespace rf::cpu

@@ -27,7 +27,6 @@ Forward::Forward(const Model& model, ThreadPool& pool, int64_t max_tokens, int64
   up_ = AlignedBuffer<float>(nb * c.n_ff);
   act_ = AlignedBuffer<uint8_t>(cpu::matmul_scratch_bytes(max_tokens, max_cols));
   attn_ws_ = cpu::AttentionWorkspace({c.n_head, c.n_head_kv, c.head_dim}, pool.size(), max_tokens, max_positions);
-  calls_.reserve(1);  // a lone sequence (Session) never grows it: eval stays allocation-free
   rope_ = AlignedBuffer<float>(static_cast<size_t>(max_positions * c.n_rot));
   for (int64_t pos = 0; pos < max_positions; ++pos) {
     cpu::rope_cos_sin(rope_.data() + pos * c.n_rot, pos, c.n_rot, c.rope_freq_base, c.rope_freq_scale);
@@ -62,7 +61,6 @@ void Forward::run(const int32_t* tokens, std::span<const BatchSegment> segments,
     const cpu::MatmulJob qkv[] = {{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}};
     cpu::matmul_many(pool, qkv, xb_.data(), n, scratch);
     int64_t t0 = 0;
-    calls_.clear();
     for (const BatchSegment& s : segments) {
       for (int64_t i = 0; i < s.n; ++i) {
         const int64_t t = t0 + i;
@@ -77,14 +75,9 @@ void Forward::run(const int32_t* tokens, std::span<const BatchSegment> segments,
         for (int64_t h = 0; h < c.n_head_kv; ++h) cpu::rope(k + h * c.head_dim, c.n_rot, cs, c.rope_neox);
       }
       kv.store(l, s.blocks, s.pos0, s.n, k_.data() + t0 * c.kv_dim(), v_.data() + t0 * c.kv_dim(), c.kv_dim());
-      calls_.push_back({kv.layer(l, s.blocks), q_.data() + t0 * c.q_dim(), s.n, s.pos0, attn_.data() + t0 * c.q_dim()});
+      cpu::attention(pool, kv.layer(l, s.blocks), q_.data() + t0 * c.q_dim(), s.n, s.pos0, attn_scale,
+                     attn_.data() + t0 * c.q_dim(), attn_ws_);
       t0 += s.n;
-    }
-    if (calls_.size() == 1) {
-      const cpu::AttentionCall& one = calls_.front();
-      cpu::attention(pool, one.kv, one.q, one.n_tokens, one.pos0, attn_scale, one.out, attn_ws_);
-    } else {
-      cpu::attention_many(pool, calls_, attn_scale, attn_ws_, first_item_);  // one region for all
     }
     cpu::matmul(pool, lw.wo, attn_.data(), n, xb_.data(), scratch);
     cpu::add(x_.data(), xb_.data(), n * d);

@@ -3,10 +3,8 @@
 
 #include <cstdint>
 #include <span>
-#include <vector>
 
 #include "base/aligned_buffer.h"
-#include "cpu/attention.h"
 #include "kv/kv_cache.h"
 #include "model/model.h"
 #include "threading/thread_pool.h"
@@ -55,8 +53,6 @@ class Forward {
   AlignedBuffer<float> up_;       // (max_tokens, n_ff)
   AlignedBuffer<uint8_t> act_;    // (max_tokens, max matmul cols) activations in the kernels' format
   cpu::AttentionWorkspace attn_ws_;
-  std::vector<cpu::AttentionCall> calls_;  // per segment, rebuilt each layer (grows, never shrinks)
-  std::vector<int64_t> first_item_;        // attention_many's scratch
   AlignedBuffer<float> rope_;     // (max_positions, n_rot) cos/sin pairs per position
 };
 
