@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli_common.h"
+#include "generation.h"
 #include "runtime/engine.h"
 #include "server/http_server.h"
 
@@ -21,11 +22,15 @@ struct ServeOptions {
   LoadOptions load;
   EngineParams engine;
   server::ServerParams http;
+  std::string cache_type_k = "f32";
+  std::string cache_type_v = "f32";
 };
 
 int run_serve(ServeOptions o) {
   auto model = load_model(o.model, o.load);
   if (!model.ok()) return fail(model.error().message);
+  o.engine.k_type = *parse_kv_type(o.cache_type_k);  // the CLI accepted only names it knows
+  o.engine.v_type = *parse_kv_type(o.cache_type_v);
   o.http.model_name = std::filesystem::path(o.model).filename().string();
   o.http.engine_threads = o.engine.n_threads;
   // Every running and waiting request may hold a connection (streaming); a few more serve
@@ -73,6 +78,7 @@ Command add_serve_command(CLI::App& root) {
   add_model_option(cmd, o->model);
   add_threads_option(cmd, o->engine.n_threads);
   add_load_options(cmd, o->load);
+  add_cache_type_options(cmd, o->cache_type_k, o->cache_type_v);
   server::ServerParams& h = o->http;
   cmd->add_option("--host", h.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", h.port, "port (0: any free port; the chosen one is printed)")

@@ -15,11 +15,13 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o) {
   add_load_options(cmd, o.load);
 }
 
-void add_cache_type_options(CLI::App* cmd, EvalOptions& o) {
-  cmd->add_option("--cache-type-k,--ctk", o.cache_type_k, "KV cache type of keys: f32 or q8_0")
+void add_cache_type_options(CLI::App* cmd, EvalOptions& o) { add_cache_type_options(cmd, o.cache_type_k, o.cache_type_v); }
+
+void add_cache_type_options(CLI::App* cmd, std::string& k_type, std::string& v_type) {
+  cmd->add_option("--cache-type-k,--ctk", k_type, "KV cache type of keys: f32 or q8_0")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "q8_0"}));
-  cmd->add_option("--cache-type-v,--ctv", o.cache_type_v, "KV cache type of values: f32 or q8_0")
+  cmd->add_option("--cache-type-v,--ctv", v_type, "KV cache type of values: f32 or q8_0")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "q8_0"}));
 }

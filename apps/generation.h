@@ -21,6 +21,7 @@ void add_eval_options(CLI::App* cmd, EvalOptions& o);
 // Adds --cache-type-k/--ctk and --cache-type-v/--ctv (llama.cpp spells them -ctk/-ctv; CLI11 2.1
 // takes no multi-letter names after one dash). Only for commands whose sessions honour them.
 void add_cache_type_options(CLI::App* cmd, EvalOptions& o);
+void add_cache_type_options(CLI::App* cmd, std::string& k_type, std::string& v_type);
 
 // Adds -s/--seed, --temp, --top-k, --top-p, --min-p and the penalties (llama.cpp's names).
 void add_sampling_options(CLI::App* cmd, SamplingParams& s);

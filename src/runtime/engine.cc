@@ -82,7 +82,7 @@ class Engine::Impl {
   Impl(const Model& model, const EngineParams& params, int64_t pool_positions)
       : model_(model), params_(params), threads_(params.n_threads),
         kv_(model.config().n_layer, pool_positions, model.config().n_head_kv, model.config().head_dim,
-            cpu::KvFormat::kF32, cpu::KvFormat::kF32),
+            params.k_type, params.v_type),
         blocks_(kv_.n_blocks(), kBlock),
         max_len_(std::min(model.config().n_ctx_train, kv_.n_blocks() * kBlock)),
         forward_(model, threads_, params.step_tokens, max_len_),
@@ -445,7 +445,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineP
                       static_cast<long long>(params.step_tokens), params.max_running);
   }
   const ModelConfig& c = model.config();
-  const auto bytes_per_position = static_cast<uint64_t>(2 * c.n_layer * c.kv_dim()) * sizeof(float);
+  const KvCache one_block(c.n_layer, kBlock, c.n_head_kv, c.head_dim, params.k_type, params.v_type);
+  const uint64_t bytes_per_position = one_block.block_bytes() / kBlock;
   int64_t positions = params.n_ctx;
   if (positions <= 0) {
     // Every parallel sequence can reach the trained context, within half of the free memory.

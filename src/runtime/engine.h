@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cpu/ops_kernels.h"
 #include "model/model.h"
 #include "sampling/sampler.h"
 
@@ -25,6 +26,8 @@ struct EngineParams {
   int max_running = 16;         // sequences decoded together (llama-server's -np)
   int max_waiting = 64;         // queued requests beyond that; more are refused (HTTP 429)
   int64_t step_tokens = 512;    // token budget of one step (decode tokens + prompt chunks)
+  cpu::KvFormat k_type = cpu::KvFormat::kF32;  // KV pool storage (q8_0: 3.8x more positions per byte)
+  cpu::KvFormat v_type = cpu::KvFormat::kF32;
 };
 
 struct GenerationRequest {

@@ -141,6 +141,27 @@ TEST(Engine, ConcurrentGreedyRequestsMatchTheirSoloRuns) {
   EXPECT_EQ(m.kv_blocks_used, 0);
 }
 
+TEST(Engine, Q8_0PoolBatchedMatchesAlone) {
+  EngineParams params;
+  params.n_threads = 2;
+  params.max_running = 8;
+  params.n_ctx = 2048;
+  params.k_type = cpu::KvFormat::kQ8_0;
+  params.v_type = cpu::KvFormat::kQ8_0;
+  auto engine = Engine::create(stories(), params);
+  ASSERT_TRUE(engine.ok());
+  std::vector<std::vector<int32_t>> alone;
+  for (const auto& p : kPrompts) alone.push_back(Pending(**engine, greedy(prompt_of(p), 40)).wait().tokens);
+  std::vector<std::unique_ptr<Pending>> pending;
+  for (const auto& p : kPrompts) pending.push_back(std::make_unique<Pending>(**engine, greedy(prompt_of(p), 40)));
+  for (size_t i = 0; i < kPrompts.size(); ++i) {
+    SCOPED_TRACE(i);
+    const Outcome o = pending[i]->wait();
+    EXPECT_EQ(o.tokens, alone[i]);
+    EXPECT_GT(o.result.completion_tokens, 0);
+  }
+}
+
 TEST(Engine, SmallPoolPreemptsAndStillMatches) {
   EngineParams params;
   params.n_threads = 2;
