@@ -48,15 +48,16 @@ struct Sequence {
   int64_t pending() const { return static_cast<int64_t>(tokens.size()) - n_computed; }
 };
 
-// Log-probabilities from raw logits: log softmax, in double for the normaliser.
-void fill_logprobs(std::span<const float> logits, int top_n, GeneratedToken& out) {
+// Log-probabilities from raw logits: log softmax, in double for the normaliser. ids: scratch
+// (n_vocab entries once grown), reused across tokens.
+void fill_logprobs(std::span<const float> logits, int top_n, GeneratedToken& out, std::vector<int32_t>& ids) {
   const float max = *std::max_element(logits.begin(), logits.end());
   double sum = 0.0;
   for (const float x : logits) sum += std::exp(static_cast<double>(x - max));
   const auto log_norm = static_cast<float>(std::log(sum)) + max;
   out.logprob = logits[static_cast<size_t>(out.token)] - log_norm;
   if (top_n <= 0) return;
-  std::vector<int32_t> ids(logits.size());
+  ids.resize(logits.size());
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i);
   const auto n = std::min<size_t>(static_cast<size_t>(top_n), ids.size());
   std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n), ids.end(), [&](int32_t a, int32_t b) {
@@ -359,7 +360,7 @@ class Engine::Impl {
       finish(&s, FinishReason::kStop);
       return;
     }
-    if (s.request.top_logprobs >= 0) fill_logprobs(logits, s.request.top_logprobs, out);
+    if (s.request.top_logprobs >= 0) fill_logprobs(logits, s.request.top_logprobs, out, logprob_ids_);
     s.tokens.push_back(out.token);
     ++s.n_generated;
     ++metrics_work_.generated_tokens;
@@ -380,20 +381,28 @@ class Engine::Impl {
     return r;
   }
 
-  // Ends a running sequence: frees its blocks (published ones stay cached), reports, removes it.
+  // Ends a running sequence: removes it, frees its blocks (published ones stay cached), then
+  // reports — metrics first, so a caller woken by on_done already sees the request counted.
   void finish(Sequence* seq, FinishReason reason) {
-    release_blocks(*seq);
-    seq->on_done(result_of(*seq, reason));
+    const auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& s) { return s.get() == seq; });
+    RF_CHECK(it != running_.end());
+    const std::unique_ptr<Sequence> done = std::move(*it);
+    running_.erase(it);
+    release_blocks(*done);
     ++metrics_work_.requests_finished;
-    std::erase_if(running_, [&](const std::unique_ptr<Sequence>& s) { return s.get() == seq; });
+    publish_metrics();
+    done->on_done(result_of(*done, reason));
   }
 
   void finish_waiting(Sequence& seq, FinishReason reason) {
     release_blocks(seq);
-    seq.on_done(result_of(seq, reason));
     ++metrics_work_.requests_finished;
-    std::lock_guard lock(mu_);
-    --n_queued_;
+    {
+      std::lock_guard lock(mu_);
+      --n_queued_;
+    }
+    publish_metrics();
+    seq.on_done(result_of(seq, reason));
   }
 
   void publish_metrics() {
@@ -431,6 +440,7 @@ class Engine::Impl {
   std::vector<Planned> plan_;
   std::vector<int32_t> batch_tokens_;
   std::vector<BatchSegment> segments_;
+  std::vector<int32_t> logprob_ids_;
   EngineMetrics metrics_work_;
 
   std::thread thread_;
