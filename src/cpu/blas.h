@@ -93,10 +93,6 @@ inline constexpr int64_t kBlasPanelRows = 128;
 void blas_matmul(ThreadPool& pool, const BlasBackend& backend, const MatrixView& w, const float* x,
                  int64_t n_tokens, float* y, std::span<uint8_t> scratch);
 
-// IEEE half -> f32 for n elements, exact for every input (as quant/fp16.h's fp16_to_f32); how f16
-// panels are widened.
-void widen_f16(const uint16_t* src, float* dst, int64_t n);
-
 // The chooser. Candidates: 0 = our kernels, i >= 1 = blas_backends()[i - 1]. Keys are (weight type,
 // rows, cols, bit width of n_tokens): times are compared per token, so one decision covers a range
 // of prompt chunk sizes and the fixed table stays small. A key's first calls each run a different

@@ -11,7 +11,6 @@
 #include "base/log.h"
 #include "cpu/blas.h"
 #include "cpu_blas/product_check.h"
-#include "quant/fp16.h"
 
 namespace rf::cpu {
 namespace {
@@ -32,23 +31,6 @@ std::string known_names() {
   std::string names;
   for (const BlasLibrary& library : known_blas_libraries()) names += std::string(names.empty() ? "" : ", ") + std::string(library.name);
   return names;
-}
-
-// Every one of the 65536 half values, at odd offsets and a length that is no multiple of a vector.
-TEST(BlasWiden, F16MatchesReferenceBitForBit) {
-  std::vector<uint16_t> h(1 + 65536 + 3);
-  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>((i * 40503u + 7u) & 0xffffu);
-  for (uint32_t v = 0; v < 65536; ++v) h[1 + v] = static_cast<uint16_t>(v);
-  std::vector<float> out(h.size() + 1, 1.0f);
-  widen_f16(h.data() + 1, out.data() + 1, static_cast<int64_t>(h.size() - 1));
-  EXPECT_EQ(out[0], 1.0f);  // nothing written before the range
-  for (size_t i = 1; i < h.size(); ++i) {
-    const float want = fp16_to_f32(h[i]);
-    uint32_t got_bits = 0, want_bits = 0;
-    std::memcpy(&got_bits, &out[i], 4);
-    std::memcpy(&want_bits, &want, 4);
-    ASSERT_EQ(got_bits, want_bits) << "half 0x" << std::hex << h[i];
-  }
 }
 
 TEST(BlasLoader, MissingLibraryIsNotFoundWithoutError) {

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "quant/fp16.h"
 #include "reference_formats.h"
 
 namespace rf {
@@ -117,6 +118,20 @@ TEST(DequantizeFloat, F16AndBf16DecodeEveryCodeExactly) {
     } else {
       ASSERT_EQ(std::bit_cast<uint32_t>(bf16[c]), std::bit_cast<uint32_t>(static_cast<float>(b))) << c;
     }
+  }
+}
+
+// The row path against the scalar decode bit for bit (NaN payloads too), at odd offsets and a
+// length that is no multiple of a vector, writing nothing outside the range.
+TEST(DequantizeFloat, F16RowMatchesScalarDecodeBitForBit) {
+  std::vector<uint16_t> h(1 + 65536 + 3);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>((i * 40503u + 7u) & 0xffffu);
+  for (uint32_t v = 0; v < 65536; ++v) h[1 + v] = static_cast<uint16_t>(v);
+  std::vector<float> out(h.size() + 1, 1.0f);
+  dequantize_row(DType::kF16, h.data() + 1, out.data() + 1, static_cast<int64_t>(h.size() - 1));
+  EXPECT_EQ(out[0], 1.0f);  // nothing written before the range
+  for (size_t i = 1; i < h.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(out[i]), std::bit_cast<uint32_t>(fp16_to_f32(h[i]))) << "half 0x" << std::hex << h[i];
   }
 }
 
