@@ -282,30 +282,7 @@ void write_output(const AttentionArgs& a, const Dims& dm) {
   }
 }
 
-void attention(const AttentionArgs& a) {
-  const int64_t dim = (a.head_dim + kKvBlock - 1) / kKvBlock * kKvBlock;
-  const Dims dm{a.head_dim, dim, dim / kKvBlock, (a.head_dim + kLanes - 1) / kLanes};
-  const AttentionScratch& s = a.scratch;
-  prepare_queries(a, dm);
-  std::memset(s.o, 0, static_cast<size_t>(a.n_rows * dim) * sizeof(float));
-  std::memset(s.l, 0, static_cast<size_t>(a.n_rows * kLanes) * sizeof(float));
-  for (int64_t r = 0; r < a.n_rows; ++r) s.m[r] = -INFINITY;
-  for (int64_t pos = a.kv_begin; pos < a.kv_end; pos += kKvStep) {
-    const int64_t n_valid = min64(kKvStep, a.kv_end - pos);
-    const auto block = static_cast<uint64_t>(a.blocks[pos / kKvStep]);  // pos is a multiple of kKvStep
-    const uint8_t* panel = a.k + block * a.k_block_bytes;
-    scores(a, dm, panel, 0);
-    if (n_valid > kLanes) scores(a, dm, panel + a.k_panel_bytes, kLanes);
-    online_softmax(a, pos, n_valid);
-    const uint8_t* rows = a.v + block * a.v_block_bytes;
-    if (a.v_format == KvFormat::kQ8_0) {
-      accumulate_values(a, dm, Q8Values{rows, a.v_row_bytes}, n_valid);
-    } else {
-      accumulate_values(a, dm, F32Values{rows, a.v_row_bytes, dm.hd}, n_valid);
-    }
-  }
-  write_output(a, dm);
-}
+#include "cpu/attention_steps.inc"
 
 }  // namespace
 
