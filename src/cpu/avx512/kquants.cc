@@ -683,6 +683,31 @@ void transpose16x8(const uint8_t* p, uint64_t stride, __m512i (&out)[8]) {
   }
 }
 
+// Unpacked 16-row super-block x (quants x.q[4-byte group][row], scales x.dsc[sub-block][row])
+// against 8 tokens' super-block s: tmp[t] += Σ_sub-blocks dsc * (integer dot of the sub-block),
+// kSubs sub-blocks of 256 / kSubs weights (q4_K: 8 of 32, q6_K: 16 of 16).
+template <int kSubs, class Unpacked>
+[[gnu::always_inline]] inline void subblock_dots(const Unpacked& x, const BlockQ8_K* const (&a)[8], int s,
+                                                 __m512 (&tmp)[8]) {
+  constexpr int kGroups = kSuperBlockSize / kSubs / 4;  // 4-byte groups per sub-block
+  for (int j = 0; j < kSubs; ++j) {
+    __m512i sum[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < kGroups; ++i) {
+      const __m512i q = _mm512_load_si512(x.q[kGroups * j + i]);
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) {
+        int32_t v;
+        std::memcpy(&v, a[t][s].qs + 4 * (kGroups * j + i), 4);
+        sum[t] = i == 0 ? dpbusd0(q, _mm512_set1_epi32(v)) : _mm512_dpbusd_epi32(sum[t], q, _mm512_set1_epi32(v));
+      }
+    }
+    const __m512 dsc = _mm512_load_ps(x.dsc[j]);
+#pragma GCC unroll 8
+    for (int t = 0; t < 8; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), dsc, tmp[t]);
+  }
+}
+
 // ---- q4_K / q5_K prefill: 16 rows unpacked once per call, one row per 32-bit lane ------------------
 //
 // As the legacy kernels do: a call's 16 rows are unpacked a few super-blocks at a time into an L1
@@ -762,22 +787,7 @@ struct K4Rows16 {
       const Unpacked& x = u[s];
       __m512 tmp[8];
       for (auto& v : tmp) v = _mm512_setzero_ps();
-      for (int j = 0; j < 8; ++j) {
-        __m512i sum[8];
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; ++i) {
-          const __m512i q = _mm512_load_si512(x.q[8 * j + i]);
-#pragma GCC unroll 8
-          for (int t = 0; t < 8; ++t) {
-            int32_t v;
-            std::memcpy(&v, a[t][s].qs + 32 * j + 4 * i, 4);
-            sum[t] = i == 0 ? dpbusd0(q, _mm512_set1_epi32(v)) : _mm512_dpbusd_epi32(sum[t], q, _mm512_set1_epi32(v));
-          }
-        }
-        const __m512 dsc = _mm512_load_ps(x.dsc[j]);
-#pragma GCC unroll 8
-        for (int t = 0; t < 8; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), dsc, tmp[t]);
-      }
+      subblock_dots<8>(x, a, s, tmp);
       const __m512 dmin = _mm512_load_ps(x.dmin);
 #pragma GCC unroll 8
       for (int t = 0; t < 8; ++t) {
@@ -874,22 +884,7 @@ struct Q6Rows16 {
         }
         tmp[t] = _mm512_mul_ps(_mm512_cvtepi32_ps(m), d);
       }
-      for (int j = 0; j < 16; ++j) {
-        __m512i sum[8];
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) {
-          const __m512i q = _mm512_load_si512(x.q[4 * j + i]);
-#pragma GCC unroll 8
-          for (int t = 0; t < 8; ++t) {
-            int32_t v;
-            std::memcpy(&v, a[t][s].qs + 16 * j + 4 * i, 4);
-            sum[t] = i == 0 ? dpbusd0(q, _mm512_set1_epi32(v)) : _mm512_dpbusd_epi32(sum[t], q, _mm512_set1_epi32(v));
-          }
-        }
-        const __m512 dsc = _mm512_load_ps(x.dsc[j]);
-#pragma GCC unroll 8
-        for (int t = 0; t < 8; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), dsc, tmp[t]);
-      }
+      subblock_dots<16>(x, a, s, tmp);
 #pragma GCC unroll 8
       for (int t = 0; t < 8; ++t) acc[t] = _mm512_fmadd_ps(tmp[t], _mm512_set1_ps(a[t][s].d), acc[t]);
     }
