@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "cpu/repack.h"
 #include "quant/quantize.h"
 
 namespace rf::bench {
@@ -23,10 +24,23 @@ int copies_for(uint64_t matrix_bytes, bool stream) {
   return stream ? static_cast<int>((kStreamBytes + matrix_bytes - 1) / matrix_bytes) : 1;
 }
 
-AlignedBuffer<uint8_t> weight_copies(DType type, int copies) {
+// The file's rows of the matrix, or (`layout` kInterleaved16) the same repacked at load (cpu/repack.h).
+cpu::MatrixView matrix_view(const uint8_t* data, DType type, cpu::MatrixLayout layout) {
+  return {data, type, kRows, kCols, row_bytes(type, kCols).value(), layout};
+}
+
+AlignedBuffer<uint8_t> weight_copies(DType type, int copies, cpu::MatrixLayout layout) {
   const std::span<const uint8_t> matrix = random_matrix(type);
-  AlignedBuffer<uint8_t> buf(matrix.size() * static_cast<uint64_t>(copies));
-  for (int c = 0; c < copies; ++c) std::memcpy(buf.data() + matrix.size() * static_cast<uint64_t>(c), matrix.data(), matrix.size());
+  AlignedBuffer<uint8_t> packed;
+  std::span<const uint8_t> copy = matrix;
+  if (layout == cpu::MatrixLayout::kInterleaved16) {
+    const cpu::MatrixView rows = matrix_view(matrix.data(), type, cpu::MatrixLayout::kRows);
+    packed = AlignedBuffer<uint8_t>(cpu::interleaved_bytes(rows));
+    cpu::interleave(rows, packed.data());
+    copy = {packed.data(), packed.size()};
+  }
+  AlignedBuffer<uint8_t> buf(copy.size() * static_cast<uint64_t>(copies));
+  for (int c = 0; c < copies; ++c) std::memcpy(buf.data() + copy.size() * static_cast<uint64_t>(c), copy.data(), copy.size());
   return buf;
 }
 
@@ -61,18 +75,17 @@ std::string label(Isa isa, DType type) {
 // Times product(weights, x, y, scratch) over the case's copies of the weights, then reports rates
 // against `roofline` and labels the run with the level `isa`.
 template <typename Product>
-void time_gemm(benchmark::State& state, DType type, GemmCase c, Isa isa, const Roofline& roofline,
-               const Product& product) {
-  const uint64_t w_stride = row_bytes(type, kCols).value();
-  const uint64_t matrix_bytes = w_stride * kRows;
+void time_gemm(benchmark::State& state, DType type, cpu::MatrixLayout layout, GemmCase c, Isa isa,
+               const Roofline& roofline, const Product& product) {
+  const uint64_t matrix_bytes = row_bytes(type, kCols).value() * kRows;
   const int copies = copies_for(matrix_bytes, c.stream);
-  const AlignedBuffer<uint8_t> w = weight_copies(type, copies);
+  const AlignedBuffer<uint8_t> w = weight_copies(type, copies, layout);
   const std::vector<float> x = random_activations(c.n_tokens * kCols, 2);
   AlignedBuffer<uint8_t> scratch(cpu::matmul_scratch_bytes(c.n_tokens, kCols));
   AlignedBuffer<float> y(static_cast<size_t>(kRows * c.n_tokens));
   int copy = 0;
   for (auto _ : state) {
-    const cpu::MatrixView view{w.data() + matrix_bytes * static_cast<uint64_t>(copy), type, kRows, kCols, w_stride};
+    const cpu::MatrixView view = matrix_view(w.data() + matrix_bytes * static_cast<uint64_t>(copy), type, layout);
     product(view, x.data(), y.data(), std::span(scratch.data(), scratch.size()));
     benchmark::DoNotOptimize(y.data());
     copy = (copy + 1) % copies;
@@ -84,16 +97,17 @@ void time_gemm(benchmark::State& state, DType type, GemmCase c, Isa isa, const R
 // One level's kernel over the weights on the calling thread (the per-ISA comparison).
 void BM_Kernel(benchmark::State& state, Isa isa, DType type, GemmCase c) {
   const cpu::GemmKernel& kernel = cpu::kernels_for(isa).for_type(type);
-  time_gemm(state, type, c, isa, roofs(isa, false),
+  time_gemm(state, type, cpu::MatrixLayout::kRows, c, isa, roofs(isa, false),
             [&](const cpu::MatrixView& w, const float* x, float* y, std::span<uint8_t> scratch) {
               kernel_matmul(kernel, w, x, c.n_tokens, y, scratch.data());
             });
 }
 
-// The real driver on a pool of 1 thread or of every CPU, with kernels()'s level.
-void BM_Matmul(benchmark::State& state, DType type, GemmCase c, bool all_threads) {
+// The real driver on a pool of 1 thread or of every CPU, with kernels()'s level, over weights in
+// `layout`.
+void BM_Matmul(benchmark::State& state, DType type, cpu::MatrixLayout layout, GemmCase c, bool all_threads) {
   ThreadPool& threads = pool(all_threads);
-  time_gemm(state, type, c, cpu::kernels().isa, roofs(cpu::kernels().isa, all_threads),
+  time_gemm(state, type, layout, c, cpu::kernels().isa, roofs(cpu::kernels().isa, all_threads),
             [&](const cpu::MatrixView& w, const float* x, float* y, std::span<uint8_t> scratch) {
               cpu::matmul(threads, w, x, c.n_tokens, y, scratch);
             });
@@ -171,11 +185,16 @@ void register_gemm(std::span<const DType> types, std::span<const GemmCase> cases
         // One thread, timed by its CPU time: comparable across ISAs even on a busy machine.
         benchmark::RegisterBenchmark((prefix + std::string(cpu::isa_name(isa)) + tokens).c_str(), BM_Kernel, isa, type, c);
       }
-      for (const bool all : {false, true}) {
-        const std::string name = prefix + "matmul" + tokens + "/threads:" + std::to_string(all ? n_threads() : 1);
-        benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, c, all);
-        // The calling thread's CPU time would miss the workers'.
-        if (all) b->UseRealTime();
+      const bool packs = cpu::interleaving_helps(matrix_view(nullptr, type, cpu::MatrixLayout::kRows));
+      for (const cpu::MatrixLayout layout : {cpu::MatrixLayout::kRows, cpu::MatrixLayout::kInterleaved16}) {
+        if (layout == cpu::MatrixLayout::kInterleaved16 && !packs) continue;
+        const std::string driver = layout == cpu::MatrixLayout::kRows ? "matmul" : "matmul-interleaved";
+        for (const bool all : {false, true}) {
+          const std::string name = prefix + driver + tokens + "/threads:" + std::to_string(all ? n_threads() : 1);
+          benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, type, layout, c, all);
+          // The calling thread's CPU time would miss the workers'.
+          if (all) b->UseRealTime();
+        }
       }
     }
   }

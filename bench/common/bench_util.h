@@ -56,7 +56,8 @@ struct GemmCase {
 };
 
 // Registers, for every case and type: each available ISA's kernel on one thread (the scalar level
-// only up to 64 tokens), and cpu::matmul on 1 thread and on every CPU. Each reports weight GB/s
+// only up to 64 tokens), and cpu::matmul on 1 thread and on every CPU, over the file's rows and,
+// where the level repacks the type, over the interleaved layout ("matmul-interleaved"). Each reports weight GB/s
 // (1-token cases) or G(FL)OP/s (2 per multiply-add), `roof` in the same unit (read bandwidth, or the
 // fp32 / bf16 / int8 peak matching the kernel's activation format, measured on as many threads).
 void register_gemm(std::span<const DType> types, std::span<const GemmCase> cases);

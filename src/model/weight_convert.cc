@@ -56,7 +56,7 @@ uint64_t interleave_for_cpu(ModelWeights& weights, std::vector<AlignedBuffer<uin
   const uint8_t* embeddings = weights.token_embd.data;
   uint64_t total = 0;
   for_each_matrix(weights, [&](cpu::MatrixView& m) {
-    if (m.data == embeddings || m.layout != cpu::MatrixLayout::kRows || !cpu::interleaving_helps(m.type)) return;
+    if (m.data == embeddings || !cpu::interleaving_helps(m)) return;
     const uint8_t* source = m.data;
     const uint64_t bytes = m.row_bytes * static_cast<uint64_t>(m.rows);
     AlignedBuffer<uint8_t>& copy = storage.emplace_back(cpu::interleaved_bytes(m));
