@@ -7,6 +7,7 @@
 #include "base/timer.h"
 #include "cpu/blas.h"
 #include "cpu/kernels.h"
+#include "cpu/repack.h"
 #include "quant/dequantize.h"
 
 namespace rf::cpu {
@@ -36,7 +37,11 @@ uint64_t matmul_scratch_bytes(int64_t n_tokens, int64_t max_cols) {
 }
 
 void matrix_row(const MatrixView& w, int64_t r, float* out) {
-  RF_CHECK(r >= 0 && r < w.rows && w.layout == MatrixLayout::kRows);
+  RF_CHECK(r >= 0 && r < w.rows);
+  if (w.layout == MatrixLayout::kInterleaved16) {
+    dequantize_interleaved_row(w, r, out);
+    return;
+  }
   dequantize_row(w.type, w.data + static_cast<uint64_t>(r) * w.row_bytes, out, w.cols);
 }
 

@@ -49,7 +49,7 @@ inline constexpr size_t kMaxJobs = 4;
 void matmul_many(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int64_t n_tokens,
                  std::span<uint8_t> scratch);
 
-// Copies row r of W (file layout), dequantized, into out[cols] (embedding lookup).
+// Copies row r of W (either layout), dequantized, into out[cols] (embedding lookup).
 void matrix_row(const MatrixView& w, int64_t r, float* out);
 
 }  // namespace rf::cpu

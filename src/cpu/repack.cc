@@ -5,6 +5,7 @@
 
 #include "base/check.h"
 #include "cpu/kernels.h"
+#include "quant/dequantize.h"
 #include "quant/types.h"
 
 namespace rf::cpu {
@@ -73,6 +74,29 @@ MatrixView interleave(const MatrixView& w, uint8_t* dst) {
   v.data = dst;
   v.layout = MatrixLayout::kInterleaved16;
   return v;
+}
+
+void dequantize_interleaved_row(const MatrixView& w, int64_t r, float* out) {
+  RF_CHECK(w.layout == MatrixLayout::kInterleaved16 && r >= 0 && r < w.rows);
+  const uint8_t* group = w.data + static_cast<uint64_t>(r / kGroupRows * kGroupRows) * w.row_bytes;
+  const int64_t lane = r % kGroupRows;
+  if (is_float16(w.type)) {
+    constexpr int64_t kBytes = kFloatChunk * 2;
+    for (int64_t c = 0; c < w.cols / kFloatChunk; ++c) {
+      dequantize_row(w.type, group + (c * kGroupRows + lane) * kBytes, out + c * kFloatChunk, kFloatChunk);
+    }
+    return;
+  }
+  // Reassemble each block of the row as the file has it, then decode it.
+  const int64_t qbytes = quant_bytes(w.type);
+  const int64_t block_bytes = 2 + qbytes;
+  uint8_t block[2 + 32];
+  for (int64_t b = 0; b < w.cols / 32; ++b) {
+    const uint8_t* packed = group + b * kGroupRows * block_bytes;
+    std::memcpy(block, packed + kGroupRows * qbytes + 2 * lane, 2);
+    for (int64_t j = 0; j < qbytes / 4; ++j) std::memcpy(block + 2 + 4 * j, packed + (j * kGroupRows + lane) * 4, 4);
+    dequantize_row(w.type, block, out + b * 32, 32);
+  }
 }
 
 }  // namespace rf::cpu

@@ -26,4 +26,8 @@ uint64_t interleaved_bytes(const MatrixView& w);
 // returns the view of it.
 MatrixView interleave(const MatrixView& w, uint8_t* dst);
 
+// Row r of an interleaved view, dequantized into out[w.cols] (an embedding lookup in a table that
+// is also the output matrix): the same values as the row in the file's layout.
+void dequantize_interleaved_row(const MatrixView& w, int64_t r, float* out);
+
 }  // namespace rf::cpu

@@ -53,16 +53,22 @@ uint64_t convert_f16_to_bf16(ModelWeights& weights, std::vector<AlignedBuffer<ui
 namespace rf {
 
 uint64_t interleave_for_cpu(ModelWeights& weights, std::vector<AlignedBuffer<uint8_t>>& storage) {
-  const uint8_t* embeddings = weights.token_embd.data;
+  const bool tied = weights.output.data == weights.token_embd.data;
+  std::map<const uint8_t*, cpu::MatrixView> packed;  // source data -> its repacked view
   uint64_t total = 0;
   for_each_matrix(weights, [&](cpu::MatrixView& m) {
-    if (m.data == embeddings || !cpu::interleaving_helps(m)) return;
-    const uint8_t* source = m.data;
-    const uint64_t bytes = m.row_bytes * static_cast<uint64_t>(m.rows);
-    AlignedBuffer<uint8_t>& copy = storage.emplace_back(cpu::interleaved_bytes(m));
-    m = cpu::interleave(m, copy.data());
-    release_pages(source, bytes);
-    total += bytes;
+    // A table only looked up by row gains nothing; one that is also the output matrix does.
+    if ((&m == &weights.token_embd && !tied) || !cpu::interleaving_helps(m)) return;
+    auto it = packed.find(m.data);
+    if (it == packed.end()) {
+      const uint8_t* source = m.data;
+      const uint64_t bytes = m.row_bytes * static_cast<uint64_t>(m.rows);
+      AlignedBuffer<uint8_t>& copy = storage.emplace_back(cpu::interleaved_bytes(m));
+      it = packed.emplace(source, cpu::interleave(m, copy.data())).first;
+      release_pages(source, bytes);
+      total += bytes;
+    }
+    m = it->second;
   });
   return total;
 }

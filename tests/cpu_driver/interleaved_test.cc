@@ -72,6 +72,13 @@ TEST(Interleaved, SameBitsAsTheFileLayout) {
         std::vector<uint8_t> packed(interleaved_bytes(m.view) + 3);  // +3: an unaligned start
         const MatrixView iv = interleave(m.view, packed.data() + 3);
         EXPECT_EQ(iv.layout, MatrixLayout::kInterleaved16);
+        // Lookups of single rows (a tied embedding table) read the same values from either layout.
+        std::vector<float> row_want(static_cast<size_t>(cols)), row_got(static_cast<size_t>(cols));
+        for (int64_t r = 0; r < rows; ++r) {
+          matrix_row(m.view, r, row_want.data());
+          matrix_row(iv, r, row_got.data());
+          ASSERT_EQ(row_want, row_got) << dtype_name(type) << " row " << r << " of " << rows;
+        }
         for (const int64_t n_tokens : {1, 3, 8, 9, 13, 64, 77, 200}) {
           SCOPED_TRACE(testing::Message() << dtype_name(type) << " rows " << rows << " cols " << cols
                                           << " tokens " << n_tokens);

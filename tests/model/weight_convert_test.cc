@@ -83,26 +83,33 @@ TEST(WeightConvert, F16BecomesRoundedBf16AndLogitsStayClose) {
 
 TEST(WeightConvert, RepackedModelsGiveIdenticalLogits) {
   for (const DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16}) {
-    SCOPED_TRACE(dtype_name(type));
     if (!cpu::interleaving_helps(cpu::MatrixView{nullptr, type, 16, 32, *row_bytes(type, 32)})) {
       GTEST_SKIP() << "no interleaved kernels on this CPU's level";
     }
-    test::TinyModelSpec spec;
-    spec.matrix_type = type;
-    spec.n_ff = 224;  // an odd number of blocks (row remainders are covered by tests/cpu_driver)
-    const std::string path = test::write_tiny_model(spec, "repack");
-    LoadOptions file_layout;
-    file_layout.repack = false;
-    auto plain = Model::load(path, file_layout);
-    auto repacked = Model::load(path);
-    std::remove(path.c_str());
-    ASSERT_TRUE(plain.ok() && repacked.ok());
-    int interleaved = 0;
-    for_each_matrix(repacked->weights(), [&](const cpu::MatrixView& m) { interleaved += m.layout == cpu::MatrixLayout::kInterleaved16; });
-    EXPECT_EQ(interleaved, 1 + 7 * spec.n_layer);  // all but the embeddings
-    ThreadPool pool(2);
-    const std::vector<int32_t> tokens = {1, 403, 407, 261, 378, 17, 300, 511, 2, 44, 45};
-    EXPECT_EQ(all_logits(*plain, pool, tokens), all_logits(*repacked, pool, tokens));
+    for (const bool tied : {false, true}) {
+      SCOPED_TRACE(testing::Message() << dtype_name(type) << (tied ? " tied" : ""));
+      test::TinyModelSpec spec;
+      spec.matrix_type = type;
+      spec.tied_output = tied;
+      spec.n_ff = 224;  // an odd number of blocks (row remainders are covered by tests/cpu_driver)
+      const std::string path = test::write_tiny_model(spec, "repack");
+      LoadOptions file_layout;
+      file_layout.repack = false;
+      auto plain = Model::load(path, file_layout);
+      auto repacked = Model::load(path);
+      std::remove(path.c_str());
+      ASSERT_TRUE(plain.ok() && repacked.ok());
+      int interleaved = 0;
+      for_each_matrix(repacked->weights(), [&](const cpu::MatrixView& m) { interleaved += m.layout == cpu::MatrixLayout::kInterleaved16; });
+      // All but the embeddings, which a tied output shares (one copy, looked up by row).
+      EXPECT_EQ(interleaved, (tied ? 2 : 1) + 7 * spec.n_layer);
+      if (tied) {
+        EXPECT_EQ(repacked->weights().output.data, repacked->weights().token_embd.data);
+      }
+      ThreadPool pool(2);
+      const std::vector<int32_t> tokens = {1, 403, 407, 261, 378, 17, 300, 511, 2, 44, 45};
+      EXPECT_EQ(all_logits(*plain, pool, tokens), all_logits(*repacked, pool, tokens));
+    }
   }
 }
 
