@@ -1,10 +1,14 @@
-// The 16-row interleaved layout: a byte shuffle of q4_0 / q8_0 / f16 / bf16 rows (see repack.h).
+// The 16-row interleaved layout: a byte shuffle of rows, described per type as fields (see repack.h).
 #include "cpu/repack.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <span>
 
 #include "base/check.h"
 #include "cpu/kernels.h"
+#include "quant/blocks.h"
 #include "quant/dequantize.h"
 #include "quant/types.h"
 
@@ -12,40 +16,41 @@ namespace rf::cpu {
 namespace {
 
 constexpr int64_t kGroupRows = 16;
-// Elements of a 16-bit float row per chunk (64 bytes).
-constexpr int64_t kFloatChunk = 32;
 
-bool is_float16(DType type) { return type == DType::kF16 || type == DType::kBF16; }
+// Bytes [offset, offset + bytes) of each block, cut into units of `unit` bytes: the layout stores
+// unit u of the 16 rows side by side, u = 0, 1, ...
+struct Field {
+  int offset;
+  int bytes;
+  int unit;
+};
 
-// Quant bytes per block (after the fp16 scale) of the quantized types the layout covers.
-int64_t quant_bytes(DType type) { return type == DType::kQ4_0 ? 16 : 32; }
+// A type's blocks as the interleaved layout reorders them; n_fields == 0: not covered.
+struct Layout {
+  int block_elements = 0;
+  int block_bytes = 0;
+  Field fields[4] = {};
+  int n_fields = 0;
+};
 
-// q4_0 / q8_0: per block, the rows' quant dwords lane by lane, then their scales.
-uint8_t* interleave_quant_group(const MatrixView& w, const uint8_t* const* rows, uint8_t* out) {
-  const int64_t qbytes = quant_bytes(w.type);
-  const int64_t block_bytes = 2 + qbytes;
-  for (int64_t b = 0; b < w.cols / 32; ++b) {
-    for (int64_t j = 0; j < qbytes / 4; ++j) {
-      for (int64_t r = 0; r < kGroupRows; ++r, out += 4) std::memcpy(out, rows[r] + b * block_bytes + 2 + 4 * j, 4);
-    }
-    for (int64_t r = 0; r < kGroupRows; ++r, out += 2) std::memcpy(out, rows[r] + b * block_bytes, 2);
+Layout layout_of(DType type) {
+  switch (type) {
+    case DType::kQ4_0: return {32, 18, {{2, 16, 4}, {0, 2, 2}}, 2};                     // quants, then scales
+    case DType::kQ8_0: return {32, 34, {{2, 32, 4}, {0, 2, 2}}, 2};
+    case DType::kF16:
+    case DType::kBF16: return {32, 64, {{0, 64, 64}}, 1};                                 // 32 elements a row
+    case DType::kQ4_K: return {256, 144, {{0, 4, 4}, {4, 12, 4}, {16, 128, 4}}, 3};       // d+dmin, scales, qs
+    case DType::kQ6_K: return {256, 210, {{208, 2, 2}, {192, 16, 4}, {0, 128, 4}, {128, 64, 4}}, 4};  // d, scales, ql, qh
+    default: return {};
   }
-  return out;
 }
-
-// f16 / bf16: per chunk of 32 elements, the rows' 64 bytes in row order.
-uint8_t* interleave_float16_group(const MatrixView& w, const uint8_t* const* rows, uint8_t* out) {
-  constexpr int64_t kBytes = kFloatChunk * 2;
-  for (int64_t c = 0; c < w.cols / kFloatChunk; ++c) {
-    for (int64_t r = 0; r < kGroupRows; ++r, out += kBytes) std::memcpy(out, rows[r] + c * kBytes, kBytes);
-  }
-  return out;
-}
+static_assert(sizeof(BlockQ4_K) == 144 && offsetof(BlockQ4_K, qs) == 16);
+static_assert(sizeof(BlockQ6_K) == 210 && offsetof(BlockQ6_K, scales) == 192 && offsetof(BlockQ6_K, d) == 208);
 
 // Whether the layout is defined for w.
 bool covered(const MatrixView& w) {
-  return w.layout == MatrixLayout::kRows &&
-         (w.type == DType::kQ4_0 || w.type == DType::kQ8_0 || (is_float16(w.type) && w.cols % kFloatChunk == 0));
+  const Layout l = layout_of(w.type);
+  return w.layout == MatrixLayout::kRows && l.n_fields > 0 && w.cols % l.block_elements == 0;
 }
 
 }  // namespace
@@ -60,6 +65,7 @@ uint64_t interleaved_bytes(const MatrixView& w) {
 
 MatrixView interleave(const MatrixView& w, uint8_t* dst) {
   RF_CHECK(covered(w));
+  const Layout l = layout_of(w.type);
   const int64_t n_groups = (w.rows + kGroupRows - 1) / kGroupRows;
   uint8_t* out = dst;
   for (int64_t g = 0; g < n_groups; ++g) {
@@ -67,7 +73,15 @@ MatrixView interleave(const MatrixView& w, uint8_t* dst) {
     for (int64_t r = 0; r < kGroupRows; ++r) {
       rows[r] = w.data + static_cast<uint64_t>(std::min(g * kGroupRows + r, w.rows - 1)) * w.row_bytes;
     }
-    out = is_float16(w.type) ? interleave_float16_group(w, rows, out) : interleave_quant_group(w, rows, out);
+    for (int64_t b = 0; b < w.cols / l.block_elements; ++b) {
+      for (const Field& f : std::span(l.fields, static_cast<size_t>(l.n_fields))) {
+        for (int u = 0; u < f.bytes; u += f.unit) {
+          for (int64_t r = 0; r < kGroupRows; ++r, out += f.unit) {
+            std::memcpy(out, rows[r] + b * l.block_bytes + f.offset + u, static_cast<size_t>(f.unit));
+          }
+        }
+      }
+    }
   }
   RF_CHECK(static_cast<uint64_t>(out - dst) == interleaved_bytes(w));
   MatrixView v = w;
@@ -78,24 +92,19 @@ MatrixView interleave(const MatrixView& w, uint8_t* dst) {
 
 void dequantize_interleaved_row(const MatrixView& w, int64_t r, float* out) {
   RF_CHECK(w.layout == MatrixLayout::kInterleaved16 && r >= 0 && r < w.rows);
-  const uint8_t* group = w.data + static_cast<uint64_t>(r / kGroupRows * kGroupRows) * w.row_bytes;
+  const Layout l = layout_of(w.type);
+  const uint8_t* packed = w.data + static_cast<uint64_t>(r / kGroupRows * kGroupRows) * w.row_bytes;
   const int64_t lane = r % kGroupRows;
-  if (is_float16(w.type)) {
-    constexpr int64_t kBytes = kFloatChunk * 2;
-    for (int64_t c = 0; c < w.cols / kFloatChunk; ++c) {
-      dequantize_row(w.type, group + (c * kGroupRows + lane) * kBytes, out + c * kFloatChunk, kFloatChunk);
-    }
-    return;
-  }
   // Reassemble each block of the row as the file has it, then decode it.
-  const int64_t qbytes = quant_bytes(w.type);
-  const int64_t block_bytes = 2 + qbytes;
-  uint8_t block[2 + 32];
-  for (int64_t b = 0; b < w.cols / 32; ++b) {
-    const uint8_t* packed = group + b * kGroupRows * block_bytes;
-    std::memcpy(block, packed + kGroupRows * qbytes + 2 * lane, 2);
-    for (int64_t j = 0; j < qbytes / 4; ++j) std::memcpy(block + 2 + 4 * j, packed + (j * kGroupRows + lane) * 4, 4);
-    dequantize_row(w.type, block, out + b * 32, 32);
+  uint8_t block[256];
+  RF_CHECK(l.block_bytes <= static_cast<int>(sizeof(block)));
+  for (int64_t b = 0; b < w.cols / l.block_elements; ++b) {
+    for (const Field& f : std::span(l.fields, static_cast<size_t>(l.n_fields))) {
+      for (int u = 0; u < f.bytes; u += f.unit, packed += kGroupRows * f.unit) {
+        std::memcpy(block + f.offset + u, packed + lane * f.unit, static_cast<size_t>(f.unit));
+      }
+    }
+    dequantize_row(w.type, block, out + b * l.block_elements, l.block_elements);
   }
 }
 

@@ -2,12 +2,13 @@
 //
 // Rows are taken 16 at a time (the last group padded by repeating its last row), and each kernel
 // step reads one contiguous range instead of 16 row streams. Row r0 (a multiple of 16) of the view
-// starts at data + r0 * row_bytes.
-// - q4_0, q8_0: group g, block b holds, for each dword j of the block's quants (4 for q4_0, 8 for
-//   q8_0), the 16 rows' dword j in row order, then the 16 rows' fp16 scales — 16 * block bytes, as
-//   in the file, and the kernels need no transposes.
-// - f16, bf16 (rows of a multiple of 32 elements): chunk c holds the 16 rows' elements
-//   [32c, 32c + 32) in row order, 64 bytes each.
+// starts at data + r0 * row_bytes. Block b of a group holds, field by field, unit u of the field of
+// every row side by side (row order), for u = 0, 1, ...: 16 * block bytes, as in the file.
+// - q4_0, q8_0: the quants in dwords, then the fp16 scales: dword j of the 16 rows is one vector,
+//   already in the kernels' lane order (no transposes).
+// - f16, bf16 (rows of a multiple of 32 elements): 32 elements (64 bytes) of each row in turn.
+// - q4_K: (d, dmin) dwords, the 12 scale bytes as 3 dwords, the 128 quant bytes as 32 dwords.
+// - q6_K: the fp16 d, the 16 scales as 4 dwords, ql as 32 dwords, qh as 16 dwords.
 #pragma once
 
 #include <cstdint>
