@@ -1,4 +1,4 @@
-// Weights (q4_0, q8_0, f16, bf16) repacked into the 16-row interleaved layout, through the whole driver (decode rows,
+// Weights (q4_0, q8_0, f16, bf16, q4_K, q6_K) repacked into the 16-row interleaved layout, through the whole driver (decode rows,
 // prefill panels, grouped jobs), on awkward shapes: bit-identical to the file layout where both
 // run the same register kernel (up to 8 tokens), within f32 rounding beyond; and batch-invariant:
 // each token's products are the same bits whatever else is in the batch (what lets the serving
@@ -38,13 +38,16 @@ Matrix random_matrix(DType type, int64_t rows, int64_t cols, uint32_t seed) {
   return m;
 }
 
+bool is_k_quant(DType type) { return dtype_info(type).block_size == 256; }
+
 // want (file layout) and got (another run of the same product): the same bits up to 8 tokens, where
-// both run the same register kernel; beyond, the f32 block terms of quantized weights are summed in
-// another order, and f16 products of the file layout may go to a BLAS back end, so the gap is a few
-// roundings of partial sums: within 1e-5 of mag = Σ|w x| (as in the kernel tests).
+// both run the same register kernel (not so for k-quants, whose file-layout tiles sum in another
+// order); beyond, the f32 block terms of quantized weights are summed in another order, and f16
+// products of the file layout may go to a BLAS back end, so the gap is a few roundings of partial
+// sums: within 1e-5 of mag = Σ|w x| (as in the kernel tests).
 void expect_same_products(const MatrixView& w, const std::vector<float>& x, int64_t n_tokens,
                           const std::vector<float>& want, const std::vector<float>& got) {
-  if (n_tokens <= 8) {
+  if (n_tokens <= 8 && !is_k_quant(w.type)) {
     ASSERT_EQ(want, got);
     return;
   }
@@ -63,11 +66,12 @@ void expect_same_products(const MatrixView& w, const std::vector<float>& x, int6
 TEST(Interleaved, SameBitsAsTheFileLayout) {
   ThreadPool pool(2);
   int tested = 0;
-  for (const DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kBF16}) {
-    if (!interleaving_helps(MatrixView{nullptr, type, 16, 32, *row_bytes(type, 32)})) continue;
+  for (const DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kBF16, DType::kQ4_K, DType::kQ6_K}) {
+    const int64_t block = dtype_info(type).block_size == 1 ? 32 : dtype_info(type).block_size;
+    if (!interleaving_helps(MatrixView{nullptr, type, 16, block, *row_bytes(type, static_cast<uint64_t>(block))})) continue;
     ++tested;
     for (const int64_t rows : {1, 5, 17, 40, 130}) {
-      for (const int64_t cols : {32, 96, 544}) {
+      for (const int64_t cols : {block, 3 * block, 17 * block}) {
         const Matrix m = random_matrix(type, rows, cols, static_cast<uint32_t>(rows * 7 + cols));
         std::vector<uint8_t> packed(interleaved_bytes(m.view) + 3);  // +3: an unaligned start
         const MatrixView iv = interleave(m.view, packed.data() + 3);

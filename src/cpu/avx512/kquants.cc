@@ -938,6 +938,185 @@ void gemm_rows16(const GemmArgs& g) {
   }
 }
 
+// ---- weights repacked into the interleaved layout (cpu/repack.h) ------------------------------
+//
+// Super-block b of a 16-row group is one contiguous range, every field already one row per 32-bit
+// lane. Groups of 8 tokens unpack it (no transposes) into the Rows16 buffer and run tokens8; fewer
+// tokens (decode) work from registers, repeating tokens8's floating-point steps for each token, so a
+// token's result has the same bits in any batch (the integer sums are exact in any order).
+
+__m512i load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+
+// One sequential stream, yet the hardware prefetchers left one-token decode at half its bandwidth
+// from memory; super-blocks this far ahead are prefetched line by line (2 measured best of 2-8; into
+// L2 only was slower). The address may lie past the matrix, where a prefetch is harmless.
+constexpr int kPrefetchAhead = 2;
+void prefetch_lines(const uint8_t* p, int bytes) {
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  for (int l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(at + static_cast<uintptr_t>(l)), _MM_HINT_T0);
+}
+
+// The activation dword at byte i of a q8_K block's quants, in every lane.
+__m512i bcast_qs(const BlockQ8_K& a, int i) {
+  int32_t v;
+  std::memcpy(&v, a.qs + i, sizeof(v));
+  return _mm512_set1_epi32(v);
+}
+
+// Sub-block sums s_0..s_7 (adjacent bsums added) as int16 pairs (s_2i, s_2i+1), as tokens8 builds them.
+void sub_block_pairs(const BlockQ8_K& a, int32_t (&pairs)[4]) {
+  const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(pairs), _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1))));
+}
+
+// Output lanes of the group's rows that exist (the last group is padded).
+__mmask16 group_mask(const GemmArgs& g, int64_t r0) {
+  const int64_t n = g.n_rows - r0 < 16 ? g.n_rows - r0 : 16;
+  return static_cast<__mmask16>((1u << n) - 1);
+}
+
+struct K4Interleaved {
+  using Unpacked = K4Rows16<false>::Unpacked;
+  static constexpr int kChunk = K4Rows16<false>::kChunk;
+  static constexpr int kScales = 64, kQs = 256, kBytes = 16 * sizeof(BlockQ4_K);
+
+  // d * sc_j of each row (as K4Rows16::unpack computes them), the mins as int16 pairs, dmin.
+  struct Scales {
+    __m512 dsc[8];
+    __m512i mins[4];
+    __m512 dmin;
+  };
+
+  [[gnu::always_inline]] static inline void scales(const uint8_t* sb, Scales& s) {
+    const __m512i dm = load512(sb);
+    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dm));
+    s.dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dm, 16)));
+    // The 12 bytes as in unpack_rows: sc0-3 = b0-3 & 63, m0-3 = b4-7 & 63,
+    // sc4-7 = (b8-11 & 15) | (b0-3 >> 6) << 4, m4-7 = (b8-11 >> 4) | (b4-7 >> 6) << 4.
+    const __m512i b0 = load512(sb + kScales), b4 = load512(sb + kScales + 64), b8 = load512(sb + kScales + 128);
+    const __m512i six = _mm512_set1_epi8(0x3f), four = _mm512_set1_epi8(0x0f), top = _mm512_set1_epi8(0x30);
+    const __m512i sc_lo = _mm512_and_si512(b0, six), m_lo = _mm512_and_si512(b4, six);
+    const __m512i sc_hi = _mm512_ternarylogic_epi32(_mm512_and_si512(b8, four), _mm512_srli_epi32(b0, 2), top, 0xf8);
+    const __m512i m_hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi32(b8, 4), four),
+                                                   _mm512_srli_epi32(b4, 2), top, 0xf8);
+    const __m512i byte = _mm512_set1_epi32(0xff);
+    for (int k = 0; k < 4; ++k) {
+      const auto shift = static_cast<unsigned>(8 * k);
+      s.dsc[k] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(sc_lo, shift), byte)));
+      s.dsc[4 + k] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(sc_hi, shift), byte)));
+    }
+    // Bytes [m0 m1 m2 m3] -> int16 pairs (m0, m1) and (m2, m3).
+    const __m512i low16 = _mm512_set1_epi32(0xff), high16 = _mm512_set1_epi32(0xff0000);
+    const auto pairs = [&](__m512i m, __m512i& first, __m512i& second) {
+      first = _mm512_or_si512(_mm512_and_si512(m, low16), _mm512_and_si512(_mm512_slli_epi32(m, 8), high16));
+      second = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(m, 16), low16),
+                               _mm512_and_si512(_mm512_srli_epi32(m, 8), high16));
+    };
+    pairs(m_lo, s.mins[0], s.mins[1]);
+    pairs(m_hi, s.mins[2], s.mins[3]);
+  }
+
+  static void unpack(const uint8_t* sb, Unpacked& u) {
+    Scales s;
+    scales(sb, s);
+    for (int j = 0; j < 8; ++j) _mm512_store_ps(u.dsc[j], s.dsc[j]);
+    for (int i = 0; i < 4; ++i) _mm512_store_si512(u.mins[i], s.mins[i]);
+    _mm512_store_ps(u.dmin, s.dmin);
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    for (int p = 0; p < 4; ++p) {
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) {  // qs dword 8p + i: weights 64p + 4i .. (low nibbles), + 32 (high)
+        const __m512i x = load512(sb + kQs + 64 * (8 * p + i));
+        _mm512_store_si512(u.q[16 * p + i], _mm512_and_si512(x, low4));
+        _mm512_store_si512(u.q[16 * p + 8 + i], _mm512_and_si512(_mm512_srli_epi16(x, 4), low4));
+      }
+    }
+  }
+
+  // C <= 4 tokens from c0 against the group at `group`, straight from registers.
+  template <int C>
+  static void direct(const GemmArgs& g, const uint8_t* group, int64_t r0, int64_t c0, __mmask16 mask) {
+    const BlockQ8_K* a[C];
+    for (int t = 0; t < C; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    constexpr int kSplit = C < 3 ? 2 : 1;  // few tokens: two integer chains per sum
+    __m512 acc[C];
+    for (auto& v : acc) v = _mm512_setzero_ps();
+    for (int64_t b = 0; b < g.k / kSuperBlockSize; ++b) {
+      const uint8_t* sb = group + b * kBytes;
+      prefetch_lines(sb + kPrefetchAhead * kBytes, kBytes);
+      Scales s;
+      scales(sb, s);
+      __m512 tmp[C];
+      for (auto& v : tmp) v = _mm512_setzero_ps();
+      for (int p = 0; p < 4; ++p) {
+        __m512i x[8];
+        for (int i = 0; i < 8; ++i) x[i] = load512(sb + kQs + 64 * (8 * p + i));
+        for (int h = 0; h < 2; ++h) {
+          const int j = 2 * p + h;
+          __m512i sum[C][kSplit];
+          for (int i = 0; i < 8; ++i) {
+            const __m512i q = h == 0 ? _mm512_and_si512(x[i], low4) : _mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4);
+            for (int t = 0; t < C; ++t) {
+              __m512i& v = sum[t][i % kSplit];
+              v = i < kSplit ? dpbusd0(q, bcast_qs(a[t][b], 32 * j + 4 * i)) : _mm512_dpbusd_epi32(v, q, bcast_qs(a[t][b], 32 * j + 4 * i));
+            }
+          }
+          for (int t = 0; t < C; ++t) {
+            const __m512i total = kSplit == 2 ? _mm512_add_epi32(sum[t][0], sum[t][kSplit - 1]) : sum[t][0];
+            tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), s.dsc[j], tmp[t]);
+          }
+        }
+      }
+      for (int t = 0; t < C; ++t) {
+        int32_t pairs[4];
+        sub_block_pairs(a[t][b], pairs);
+        __m512i m = _mm512_setzero_si512();
+        for (int i = 0; i < 4; ++i) m = _mm512_dpwssd_epi32(m, s.mins[i], _mm512_set1_epi32(pairs[i]));
+        const __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), s.dmin, tmp[t]);
+        acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(a[t][b].d), acc[t]);
+      }
+    }
+    for (int t = 0; t < C; ++t) _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, mask, acc[t]);
+  }
+};
+
+// Tokens 0 .. n8 - 1 (n8 a multiple of 8) of the group at `group` (rows r0 ..) by U's unpack and
+// tokens8, as rows16 does for the file's layout.
+template <class U, class Rows16>
+void rows16_interleaved(const GemmArgs& g, const uint8_t* group, int64_t r0, int64_t n8, __mmask16 mask) {
+  typename U::Unpacked u[U::kChunk];
+  const int64_t nb = g.k / kSuperBlockSize;
+  for (int64_t b0 = 0; b0 < nb; b0 += U::kChunk) {
+    const int n = static_cast<int>(nb - b0 < U::kChunk ? nb - b0 : U::kChunk);
+    for (int s = 0; s < n; ++s) U::unpack(group + (b0 + s) * U::kBytes, u[s]);
+    for (int64_t c0 = 0; c0 < n8; c0 += 8) {
+      __m512 acc[8];
+      for (int t = 0; t < 8; ++t) {
+        acc[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, g.out + (c0 + t) * g.out_stride + r0);
+      }
+      Rows16::tokens8(g, c0, b0, n, u, acc);
+      for (int t = 0; t < 8; ++t) _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, mask, acc[t]);
+    }
+  }
+}
+
+// g.w in the interleaved layout (16-row groups of 16 * w_stride bytes): groups of 8 tokens through
+// the unpacked buffer, the rest 4 tokens at a time from registers.
+template <class U, class Rows16>
+void gemm_interleaved(const GemmArgs& g) {
+  using Direct = void (*)(const GemmArgs&, const uint8_t*, int64_t, int64_t, __mmask16);
+  static constexpr Direct kDirect[5] = {nullptr, U::template direct<1>, U::template direct<2>,
+                                        U::template direct<3>, U::template direct<4>};
+  const int64_t n8 = g.n_cols / 8 * 8;
+  for (int64_t r0 = 0; r0 < g.n_rows; r0 += 16) {
+    const uint8_t* group = g.w + r0 * g.w_stride;
+    const __mmask16 mask = group_mask(g, r0);
+    if (n8 > 0) rows16_interleaved<U, Rows16>(g, group, r0, n8, mask);
+    for (int64_t c0 = n8; c0 < g.n_cols; c0 += 4) kDirect[g.n_cols - c0 < 4 ? g.n_cols - c0 : 4](g, group, r0, c0, mask);
+  }
+}
+
 void gemm_q4_K(const GemmArgs& g) { gemm_rows16<K4Rows16<false>, K4<false>::Wide, K4<false>::Narrow>(g); }
 void gemm_q5_K(const GemmArgs& g) { gemm_rows16<K4Rows16<true>, K4<true>::Wide, K4<true>::Narrow>(g); }
 void gemm_q6_K(const GemmArgs& g) { gemm_rows16<Q6Rows16, Q6::Wide, Q6::Narrow>(g); }
@@ -948,6 +1127,8 @@ void fill_avx512_kquants(KernelTable& t) {
   t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = {ActFormat::kQ8K, quantize_act_q8_K, gemm_q4_K};
   t.gemm[static_cast<uint32_t>(DType::kQ5_K)] = {ActFormat::kQ8K, quantize_act_q8_K, gemm_q5_K};
   t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = {ActFormat::kQ8K, quantize_act_q8_K, gemm_q6_K};
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_K)] = {ActFormat::kQ8K, quantize_act_q8_K,
+                                                             gemm_interleaved<K4Interleaved, K4Rows16<false>>};
 }
 
 }  // namespace rf::cpu
