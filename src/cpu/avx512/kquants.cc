@@ -1081,6 +1081,104 @@ struct K4Interleaved {
   }
 };
 
+struct Q6Interleaved {
+  using Unpacked = Q6Rows16::Unpacked;
+  static constexpr int kChunk = Q6Rows16::kChunk;
+  static constexpr int kScales = 32, kQl = 288, kQh = 288 + 2048, kBytes = 16 * sizeof(BlockQ6_K);
+
+  // d, d * sc_j and the int16 pairs (-32 sc_2i, -32 sc_2i+1) of each row, as Q6Rows16::unpack makes them.
+  struct Scales {
+    __m512 d;
+    __m512 dsc[16];
+    __m512i offs[8];
+  };
+
+  [[gnu::always_inline]] static inline void scales(const uint8_t* sb, Scales& s) {
+    s.d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb)));
+    const __m512i minus32 = _mm512_set1_epi16(-32);
+    for (int m = 0; m < 4; ++m) {  // scales 4m .. 4m + 3
+      const __m512i x = load512(sb + kScales + 64 * m);
+      for (int k = 0; k < 4; ++k) {
+        const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(x, static_cast<unsigned>(24 - 8 * k)), 24);
+        s.dsc[4 * m + k] = _mm512_mul_ps(s.d, _mm512_cvtepi32_ps(sc));
+      }
+      const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);
+      const __m512i odd = _mm512_srai_epi16(x, 8);
+      const __m512i p0 = _mm512_mask_blend_epi16(0xaaaaaaaa, even, _mm512_slli_epi32(odd, 16));
+      const __m512i p1 = _mm512_mask_blend_epi16(0xaaaaaaaa, _mm512_srli_epi32(even, 16), odd);
+      s.offs[2 * m] = _mm512_mullo_epi16(p0, minus32);
+      s.offs[2 * m + 1] = _mm512_mullo_epi16(p1, minus32);
+    }
+  }
+
+  // Quants 4g .. 4g + 3 of every row, g = 32h + 8n + i (weights 128h + 32n + 4i ..): the low or high
+  // nibbles (n / 2) of ql dword 16h + 8 (n % 2) + i, with bits 2n, 2n + 1 of qh dword 8h + i on top.
+  [[gnu::always_inline]] static inline __m512i quants(const uint8_t* sb, int h, int n, int i) {
+    const __m512i ql = load512(sb + kQl + 64 * (16 * h + 8 * (n % 2) + i));
+    const __m512i qh = load512(sb + kQh + 64 * (8 * h + i));
+    const __m512i lo = _mm512_and_si512(n < 2 ? ql : _mm512_srli_epi32(ql, 4), _mm512_set1_epi8(0x0f));
+    const int up = 4 - 2 * n;  // moves bits 2n, 2n + 1 of each qh byte to bits 4, 5
+    const __m512i hi = up >= 0 ? _mm512_slli_epi32(qh, static_cast<unsigned>(up)) : _mm512_srli_epi32(qh, static_cast<unsigned>(-up));
+    return _mm512_ternarylogic_epi32(lo, hi, _mm512_set1_epi8(0x30), 0xf8);  // lo | (hi & 0x30)
+  }
+
+  static void unpack(const uint8_t* sb, Unpacked& u) {
+    Scales s;
+    scales(sb, s);
+    _mm512_store_ps(u.d, s.d);
+    for (int j = 0; j < 16; ++j) _mm512_store_ps(u.dsc[j], s.dsc[j]);
+    for (int i = 0; i < 8; ++i) _mm512_store_si512(u.offs[i], s.offs[i]);
+    for (int h = 0; h < 2; ++h) {
+      for (int n = 0; n < 4; ++n) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) _mm512_store_si512(u.q[32 * h + 8 * n + i], quants(sb, h, n, i));
+      }
+    }
+  }
+
+  template <int C>
+  static void direct(const GemmArgs& g, const uint8_t* group, int64_t r0, int64_t c0, __mmask16 mask) {
+    const BlockQ8_K* a[C];
+    for (int t = 0; t < C; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+    __m512 acc[C];
+    for (auto& v : acc) v = _mm512_setzero_ps();
+    for (int64_t b = 0; b < g.k / kSuperBlockSize; ++b) {
+      const uint8_t* sb = group + b * kBytes;
+      prefetch_lines(sb + kPrefetchAhead * kBytes, kBytes);
+      Scales s;
+      scales(sb, s);
+      __m512 tmp[C];
+      for (int t = 0; t < C; ++t) {
+        __m512i m = _mm512_setzero_si512();
+        for (int i = 0; i < 8; ++i) {
+          int32_t v;
+          std::memcpy(&v, a[t][b].bsums + 2 * i, 4);
+          m = _mm512_dpwssd_epi32(m, s.offs[i], _mm512_set1_epi32(v));
+        }
+        tmp[t] = _mm512_mul_ps(_mm512_cvtepi32_ps(m), s.d);
+      }
+      for (int h = 0; h < 2; ++h) {
+        for (int n = 0; n < 4; ++n) {
+          for (int half = 0; half < 2; ++half) {  // sub-block j of 16 weights: 4 quant dwords
+            const int j = 8 * h + 2 * n + half;
+            __m512i sum[C];
+            for (int i = 4 * half; i < 4 * half + 4; ++i) {
+              const __m512i q = quants(sb, h, n, i);
+              for (int t = 0; t < C; ++t) {
+                const __m512i x = bcast_qs(a[t][b], 4 * (32 * h + 8 * n + i));
+                sum[t] = i == 4 * half ? dpbusd0(q, x) : _mm512_dpbusd_epi32(sum[t], q, x);
+              }
+            }
+            for (int t = 0; t < C; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), s.dsc[j], tmp[t]);
+          }
+        }
+      }
+      for (int t = 0; t < C; ++t) acc[t] = _mm512_fmadd_ps(tmp[t], _mm512_set1_ps(a[t][b].d), acc[t]);
+    }
+    for (int t = 0; t < C; ++t) _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, mask, acc[t]);
+  }
+};
+
 // Tokens 0 .. n8 - 1 (n8 a multiple of 8) of the group at `group` (rows r0 ..) by U's unpack and
 // tokens8, as rows16 does for the file's layout.
 template <class U, class Rows16>
@@ -1129,6 +1227,8 @@ void fill_avx512_kquants(KernelTable& t) {
   t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = {ActFormat::kQ8K, quantize_act_q8_K, gemm_q6_K};
   t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_K)] = {ActFormat::kQ8K, quantize_act_q8_K,
                                                              gemm_interleaved<K4Interleaved, K4Rows16<false>>};
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ6_K)] = {ActFormat::kQ8K, quantize_act_q8_K,
+                                                             gemm_interleaved<Q6Interleaved, Q6Rows16>};
 }
 
 }  // namespace rf::cpu
