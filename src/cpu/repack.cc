@@ -47,6 +47,16 @@ Layout layout_of(DType type) {
 static_assert(sizeof(BlockQ4_K) == 144 && offsetof(BlockQ4_K, qs) == 16);
 static_assert(sizeof(BlockQ6_K) == 210 && offsetof(BlockQ6_K, scales) == 192 && offsetof(BlockQ6_K, d) == 208);
 
+// memcpy of one unit with the size known to the compiler (a call per unit would dominate load time).
+void copy_unit(uint8_t* dst, const uint8_t* src, int unit) {
+  switch (unit) {
+    case 2: std::memcpy(dst, src, 2); return;
+    case 4: std::memcpy(dst, src, 4); return;
+    case 64: std::memcpy(dst, src, 64); return;
+    default: std::memcpy(dst, src, static_cast<size_t>(unit));
+  }
+}
+
 // Whether the layout is defined for w.
 bool covered(const MatrixView& w) {
   const Layout l = layout_of(w.type);
@@ -77,7 +87,7 @@ MatrixView interleave(const MatrixView& w, uint8_t* dst) {
       for (const Field& f : std::span(l.fields, static_cast<size_t>(l.n_fields))) {
         for (int u = 0; u < f.bytes; u += f.unit) {
           for (int64_t r = 0; r < kGroupRows; ++r, out += f.unit) {
-            std::memcpy(out, rows[r] + b * l.block_bytes + f.offset + u, static_cast<size_t>(f.unit));
+            copy_unit(out, rows[r] + b * l.block_bytes + f.offset + u, f.unit);
           }
         }
       }
@@ -101,7 +111,7 @@ void dequantize_interleaved_row(const MatrixView& w, int64_t r, float* out) {
   for (int64_t b = 0; b < w.cols / l.block_elements; ++b) {
     for (const Field& f : std::span(l.fields, static_cast<size_t>(l.n_fields))) {
       for (int u = 0; u < f.bytes; u += f.unit, packed += kGroupRows * f.unit) {
-        std::memcpy(block + f.offset + u, packed + lane * f.unit, static_cast<size_t>(f.unit));
+        copy_unit(block + f.offset + u, packed + lane * f.unit, f.unit);
       }
     }
     dequantize_row(w.type, block, out + b * l.block_elements, l.block_elements);

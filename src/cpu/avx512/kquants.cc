@@ -813,6 +813,40 @@ struct K4Rows16 {
 // Quants stay unsigned (0..63); the offset of -32 is folded in with the bsums: int16 pairs
 // (-32 sc_2i, -32 sc_2i+1) per row against each token's bsum pairs, 8 VPDPWSSD per token and
 // super-block. A sub-block is 4 VPDPBUSD per token, then one convert + FMA with d * sc.
+// d, d * sc_j and the int16 pairs (-32 sc_2i, -32 sc_2i+1) of 16 rows of a q6_K super-block.
+struct Q6Scales {
+  __m512 d;
+  __m512 dsc[16];
+  __m512i offs[8];
+
+  template <class Unpacked>
+  void store(Unpacked& u) const {
+    _mm512_store_ps(u.d, d);
+    for (int j = 0; j < 16; ++j) _mm512_store_ps(u.dsc[j], dsc[j]);
+    for (int i = 0; i < 8; ++i) _mm512_store_si512(u.offs[i], offs[i]);
+  }
+};
+
+// From the rows' d and x[m] lane r = scale bytes 4m .. 4m + 3 of row r.
+[[gnu::always_inline]] inline void q6_scales(__m512 d, const __m512i (&x)[4], Q6Scales& s) {
+  s.d = d;
+  const __m512i minus32 = _mm512_set1_epi16(-32);
+#pragma GCC unroll 4
+  for (int m = 0; m < 4; ++m) {  // scales 4m .. 4m + 3
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(x[m], static_cast<unsigned>(24 - 8 * k)), 24);
+      s.dsc[4 * m + k] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc));
+    }
+    const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x[m], 8), 8);  // each int16: its low byte
+    const __m512i odd = _mm512_srai_epi16(x[m], 8);                         // its high byte
+    const __m512i p0 = _mm512_mask_blend_epi16(0xaaaaaaaa, even, _mm512_slli_epi32(odd, 16));  // (sc 4m, 4m + 1)
+    const __m512i p1 = _mm512_mask_blend_epi16(0xaaaaaaaa, _mm512_srli_epi32(even, 16), odd);   // (4m + 2, 4m + 3)
+    s.offs[2 * m] = _mm512_mullo_epi16(p0, minus32);
+    s.offs[2 * m + 1] = _mm512_mullo_epi16(p1, minus32);
+  }
+}
+
 struct Q6Rows16 {
   static constexpr int kChunk = 3;  // super-blocks per unpack: ~17 KB of buffer
 
@@ -847,24 +881,11 @@ struct Q6Rows16 {
     }
     // Scales and d gathered 4 bytes at a time (d's dword ends at d, inside the block).
     const __m512i dword = _mm512_i32gather_epi32(rows, base + offsetof(BlockQ6_K, d) - 2, 1);
-    const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dword, 16)));
-    _mm512_store_ps(u.d, d);
-    const __m512i minus32 = _mm512_set1_epi16(-32);
-#pragma GCC unroll 4
-    for (int m = 0; m < 4; ++m) {  // scales 4m .. 4m + 3
-      const __m512i x = _mm512_i32gather_epi32(rows, base + offsetof(BlockQ6_K, scales) + 4 * m, 1);
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(x, static_cast<unsigned>(24 - 8 * k)), 24);
-        _mm512_store_ps(u.dsc[4 * m + k], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
-      }
-      const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);  // each int16: its low byte
-      const __m512i odd = _mm512_srai_epi16(x, 8);                         // its high byte
-      const __m512i p0 = _mm512_mask_blend_epi16(0xaaaaaaaa, even, _mm512_slli_epi32(odd, 16));  // (sc 4m, 4m + 1)
-      const __m512i p1 = _mm512_mask_blend_epi16(0xaaaaaaaa, _mm512_srli_epi32(even, 16), odd);   // (4m + 2, 4m + 3)
-      _mm512_store_si512(u.offs[2 * m], _mm512_mullo_epi16(p0, minus32));
-      _mm512_store_si512(u.offs[2 * m + 1], _mm512_mullo_epi16(p1, minus32));
-    }
+    __m512i x[4];
+    for (int m = 0; m < 4; ++m) x[m] = _mm512_i32gather_epi32(rows, base + offsetof(BlockQ6_K, scales) + 4 * m, 1);
+    Q6Scales sc;
+    q6_scales(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dword, 16))), x, sc);
+    sc.store(u);
   }
 
   static void tokens8(const GemmArgs& g, int64_t c0, int64_t b0, int n, const Unpacked* u, __m512 (&acc)[8]) {
@@ -1086,29 +1107,10 @@ struct Q6Interleaved {
   static constexpr int kChunk = Q6Rows16::kChunk;
   static constexpr int kScales = 32, kQl = 288, kQh = 288 + 2048, kBytes = 16 * sizeof(BlockQ6_K);
 
-  // d, d * sc_j and the int16 pairs (-32 sc_2i, -32 sc_2i+1) of each row, as Q6Rows16::unpack makes them.
-  struct Scales {
-    __m512 d;
-    __m512 dsc[16];
-    __m512i offs[8];
-  };
-
-  [[gnu::always_inline]] static inline void scales(const uint8_t* sb, Scales& s) {
-    s.d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb)));
-    const __m512i minus32 = _mm512_set1_epi16(-32);
-    for (int m = 0; m < 4; ++m) {  // scales 4m .. 4m + 3
-      const __m512i x = load512(sb + kScales + 64 * m);
-      for (int k = 0; k < 4; ++k) {
-        const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(x, static_cast<unsigned>(24 - 8 * k)), 24);
-        s.dsc[4 * m + k] = _mm512_mul_ps(s.d, _mm512_cvtepi32_ps(sc));
-      }
-      const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);
-      const __m512i odd = _mm512_srai_epi16(x, 8);
-      const __m512i p0 = _mm512_mask_blend_epi16(0xaaaaaaaa, even, _mm512_slli_epi32(odd, 16));
-      const __m512i p1 = _mm512_mask_blend_epi16(0xaaaaaaaa, _mm512_srli_epi32(even, 16), odd);
-      s.offs[2 * m] = _mm512_mullo_epi16(p0, minus32);
-      s.offs[2 * m + 1] = _mm512_mullo_epi16(p1, minus32);
-    }
+  [[gnu::always_inline]] static inline void scales(const uint8_t* sb, Q6Scales& s) {
+    const __m512i x[4] = {load512(sb + kScales), load512(sb + kScales + 64), load512(sb + kScales + 128),
+                          load512(sb + kScales + 192)};
+    q6_scales(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb))), x, s);
   }
 
   // Quants 4g .. 4g + 3 of every row, g = 32h + 8n + i (weights 128h + 32n + 4i ..): the low or high
@@ -1123,11 +1125,9 @@ struct Q6Interleaved {
   }
 
   static void unpack(const uint8_t* sb, Unpacked& u) {
-    Scales s;
+    Q6Scales s;
     scales(sb, s);
-    _mm512_store_ps(u.d, s.d);
-    for (int j = 0; j < 16; ++j) _mm512_store_ps(u.dsc[j], s.dsc[j]);
-    for (int i = 0; i < 8; ++i) _mm512_store_si512(u.offs[i], s.offs[i]);
+    s.store(u);
     for (int h = 0; h < 2; ++h) {
       for (int n = 0; n < 4; ++n) {
 #pragma GCC unroll 8
@@ -1145,7 +1145,7 @@ struct Q6Interleaved {
     for (int64_t b = 0; b < g.k / kSuperBlockSize; ++b) {
       const uint8_t* sb = group + b * kBytes;
       prefetch_lines(sb + kPrefetchAhead * kBytes, kBytes);
-      Scales s;
+      Q6Scales s;
       scales(sb, s);
       __m512 tmp[C];
       for (int t = 0; t < C; ++t) {
