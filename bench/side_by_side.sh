@@ -28,6 +28,7 @@ python3 - "$out" <<'PY'
 import glob, json, os, statistics, sys
 d = sys.argv[1]
 rows = {}
+roofs = {}
 for f in sorted(glob.glob(os.path.join(d, "*.json"))):
     name, engine, _, _ = os.path.basename(f).rsplit(".", 3)
     for t in json.load(open(f)):
@@ -36,11 +37,16 @@ for f in sorted(glob.glob(os.path.join(d, "*.json"))):
         e[engine].append(t["avg_ts"])
         if engine == "ours" and "roof_fraction" in t:
             e["roof"].append(t["roof_fraction"])
+            for key, value in t.get("roofline", {}).items():
+                roofs.setdefault(key, []).append(value)
 print("| model | test | llama.cpp t/s | ROCmForge t/s | ratio | ROCmForge / roof |")
 print("|---|---|---:|---:|---:|---:|")
 for (name, test), e in rows.items():
     l, o = statistics.mean(e["llama"]), statistics.mean(e["ours"])
     roof = f"{100 * statistics.median(e['roof']):.0f} %" if e["roof"] else "-"
     print(f"| {name} | {test} | {l:.1f} ± {statistics.pstdev(e['llama']):.1f} | {o:.1f} ± {statistics.pstdev(e['ours']):.1f} | {o / l:.2f}x | {roof} |")
+if roofs:
+    print()
+    print("Roofs measured in the run: " + ", ".join(f"{k} {min(v):.0f}–{max(v):.0f}" for k, v in sorted(roofs.items())))
 PY
 rm -rf "$out"
