@@ -57,7 +57,7 @@ void add_load_options(CLI::App* cmd, LoadOptions& options) {
                 "convert F16 weights to BF16 at load: faster prefill on CPUs with AVX512-BF16, "
                 "bf16 precision (see docs/PERF.md)");
   cmd->add_flag_callback("--no-repack", [opts = &options] { opts->repack = false; },
-                         "keep weights in the file's layout (by default q4_0/q8_0/f16/bf16/q4_K/q6_K are "
+                         "keep weights in the file's layout (by default q4_0/q8_0/f16/bf16/q4_K/q5_K/q6_K are "
                          "interleaved at load where the CPU kernels read that faster; results are identical, "
                          "k-quants within f32 rounding)");
 }

@@ -40,11 +40,13 @@ Layout layout_of(DType type) {
     case DType::kF16:
     case DType::kBF16: return {32, 64, {{0, 64, 64}}, 1};                                 // 32 elements a row
     case DType::kQ4_K: return {256, 144, {{0, 4, 4}, {4, 12, 4}, {16, 128, 4}}, 3};       // d+dmin, scales, qs
+    case DType::kQ5_K: return {256, 176, {{0, 4, 4}, {4, 12, 4}, {16, 32, 4}, {48, 128, 4}}, 4};     // + qh
     case DType::kQ6_K: return {256, 210, {{208, 2, 2}, {192, 16, 4}, {0, 128, 4}, {128, 64, 4}}, 4};  // d, scales, ql, qh
     default: return {};
   }
 }
 static_assert(sizeof(BlockQ4_K) == 144 && offsetof(BlockQ4_K, qs) == 16);
+static_assert(sizeof(BlockQ5_K) == 176 && offsetof(BlockQ5_K, qh) == 16 && offsetof(BlockQ5_K, qs) == 48);
 static_assert(sizeof(BlockQ6_K) == 210 && offsetof(BlockQ6_K, scales) == 192 && offsetof(BlockQ6_K, d) == 208);
 
 // memcpy of one unit with the size known to the compiler (a call per unit would dominate load time).

@@ -7,7 +7,8 @@
 // - q4_0, q8_0: the quants in dwords, then the fp16 scales: dword j of the 16 rows is one vector,
 //   already in the kernels' lane order (no transposes).
 // - f16, bf16 (rows of a multiple of 32 elements): 32 elements (64 bytes) of each row in turn.
-// - q4_K: (d, dmin) dwords, the 12 scale bytes as 3 dwords, the 128 quant bytes as 32 dwords.
+// - q4_K: (d, dmin) dwords, the 12 scale bytes as 3 dwords, the 128 quant bytes as 32 dwords;
+//   q5_K the same with its 32 qh bytes as 8 dwords before the quants.
 // - q6_K: the fp16 d, the 16 scales as 4 dwords, ql as 32 dwords, qh as 16 dwords.
 #pragma once
 

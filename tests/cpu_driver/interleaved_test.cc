@@ -1,8 +1,9 @@
-// Weights (q4_0, q8_0, f16, bf16, q4_K, q6_K) repacked into the 16-row interleaved layout, through the whole driver (decode rows,
-// prefill panels, grouped jobs), on awkward shapes: bit-identical to the file layout where both
-// run the same register kernel (up to 8 tokens), within f32 rounding beyond; and batch-invariant:
-// each token's products are the same bits whatever else is in the batch (what lets the serving
-// engine return the same greedy text for a request alone or batched).
+// Weights (q4_0, q8_0, f16, bf16, q4_K, q5_K, q6_K) repacked into the 16-row interleaved layout,
+// through the whole driver (decode rows, prefill panels, grouped jobs), on awkward shapes: the same
+// products as the file layout (bit-identical where both run the same register kernel), the same
+// row lookups, and batch-invariant: each token's products are the same bits whatever else is in
+// the batch (what lets the serving engine return the same greedy text for a request alone or
+// batched).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -66,7 +67,7 @@ void expect_same_products(const MatrixView& w, const std::vector<float>& x, int6
 TEST(Interleaved, SameBitsAsTheFileLayout) {
   ThreadPool pool(2);
   int tested = 0;
-  for (const DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kBF16, DType::kQ4_K, DType::kQ6_K}) {
+  for (const DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kBF16, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     const int64_t block = dtype_info(type).block_size == 1 ? 32 : dtype_info(type).block_size;
     if (!interleaving_helps(MatrixView{nullptr, type, 16, block, *row_bytes(type, static_cast<uint64_t>(block))})) continue;
     ++tested;

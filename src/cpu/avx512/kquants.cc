@@ -996,10 +996,23 @@ __mmask16 group_mask(const GemmArgs& g, int64_t r0) {
   return static_cast<__mmask16>((1u << n) - 1);
 }
 
+// q4_K, or with kQ5 q5_K: its qh (8 dwords a row) sits between the scales and the quants.
+template <bool kQ5>
 struct K4Interleaved {
-  using Unpacked = K4Rows16<false>::Unpacked;
-  static constexpr int kChunk = K4Rows16<false>::kChunk;
-  static constexpr int kScales = 64, kQs = 256, kBytes = 16 * sizeof(BlockQ4_K);
+  using Block = std::conditional_t<kQ5, BlockQ5_K, BlockQ4_K>;
+  using Unpacked = typename K4Rows16<kQ5>::Unpacked;
+  static constexpr int kChunk = K4Rows16<kQ5>::kChunk;
+  static constexpr int kScales = 64, kQh = 256, kQs = kQ5 ? 256 + 512 : 256, kBytes = 16 * sizeof(Block);
+
+  // Quants 4i .. 4i + 3 of sub-block `sub` (nibbles already isolated), with q5_K's fifth bit: bit
+  // `sub` of each byte of qh dword i, as bit 4.
+  [[gnu::always_inline]] static inline __m512i fifth(const uint8_t* sb, __m512i q, int i, int sub) {
+    if constexpr (!kQ5) return q;
+    const __m512i qh = load512(sb + kQh + 64 * i);
+    const __m512i h = sub <= 4 ? _mm512_slli_epi32(qh, static_cast<unsigned>(4 - sub))
+                               : _mm512_srli_epi32(qh, static_cast<unsigned>(sub - 4));
+    return _mm512_ternarylogic_epi32(q, h, _mm512_set1_epi8(0x10), 0xf8);  // q | (h & 0x10)
+  }
 
   // d * sc_j of each row (as K4Rows16::unpack computes them), the mins as int16 pairs, dmin.
   struct Scales {
@@ -1048,8 +1061,8 @@ struct K4Interleaved {
 #pragma GCC unroll 8
       for (int i = 0; i < 8; ++i) {  // qs dword 8p + i: weights 64p + 4i .. (low nibbles), + 32 (high)
         const __m512i x = load512(sb + kQs + 64 * (8 * p + i));
-        _mm512_store_si512(u.q[16 * p + i], _mm512_and_si512(x, low4));
-        _mm512_store_si512(u.q[16 * p + 8 + i], _mm512_and_si512(_mm512_srli_epi16(x, 4), low4));
+        _mm512_store_si512(u.q[16 * p + i], fifth(sb, _mm512_and_si512(x, low4), i, 2 * p));
+        _mm512_store_si512(u.q[16 * p + 8 + i], fifth(sb, _mm512_and_si512(_mm512_srli_epi16(x, 4), low4), i, 2 * p + 1));
       }
     }
   }
@@ -1077,7 +1090,7 @@ struct K4Interleaved {
           const int j = 2 * p + h;
           __m512i sum[C][kSplit];
           for (int i = 0; i < 8; ++i) {
-            const __m512i q = h == 0 ? _mm512_and_si512(x[i], low4) : _mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4);
+            const __m512i q = fifth(sb, h == 0 ? _mm512_and_si512(x[i], low4) : _mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4), i, j);
             for (int t = 0; t < C; ++t) {
               __m512i& v = sum[t][i % kSplit];
               v = i < kSplit ? dpbusd0(q, bcast_qs(a[t][b], 32 * j + 4 * i)) : _mm512_dpbusd_epi32(v, q, bcast_qs(a[t][b], 32 * j + 4 * i));
@@ -1226,7 +1239,9 @@ void fill_avx512_kquants(KernelTable& t) {
   t.gemm[static_cast<uint32_t>(DType::kQ5_K)] = {ActFormat::kQ8K, quantize_act_q8_K, gemm_q5_K};
   t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = {ActFormat::kQ8K, quantize_act_q8_K, gemm_q6_K};
   t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_K)] = {ActFormat::kQ8K, quantize_act_q8_K,
-                                                             gemm_interleaved<K4Interleaved, K4Rows16<false>>};
+                                                             gemm_interleaved<K4Interleaved<false>, K4Rows16<false>>};
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ5_K)] = {ActFormat::kQ8K, quantize_act_q8_K,
+                                                             gemm_interleaved<K4Interleaved<true>, K4Rows16<true>>};
   t.gemm_interleaved[static_cast<uint32_t>(DType::kQ6_K)] = {ActFormat::kQ8K, quantize_act_q8_K,
                                                              gemm_interleaved<Q6Interleaved, Q6Rows16>};
 }
