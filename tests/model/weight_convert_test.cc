@@ -2,6 +2,7 @@
 // forward pass stays within bf16's error; repacked (interleaved) weights give identical logits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -109,6 +110,39 @@ TEST(WeightConvert, RepackedModelsGiveIdenticalLogits) {
       ThreadPool pool(2);
       const std::vector<int32_t> tokens = {1, 403, 407, 261, 378, 17, 300, 511, 2, 44, 45};
       EXPECT_EQ(all_logits(*plain, pool, tokens), all_logits(*repacked, pool, tokens));
+    }
+  }
+}
+
+// Repacked k-quants are batch-invariant: a prompt evaluated in one batch gives, at every position,
+// the same logits bit for bit as the same prompt fed in chunks of 1, 3 and 8 tokens (the serving
+// engine's solo == batched guarantee, for Q4_K_M-style models).
+TEST(WeightConvert, RepackedKQuantModelsAreBatchInvariant) {
+  for (const DType type : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    if (!cpu::interleaving_helps(cpu::MatrixView{nullptr, type, 16, 256, *row_bytes(type, 256)})) {
+      GTEST_SKIP() << "no interleaved kernels on this CPU's level";
+    }
+    SCOPED_TRACE(dtype_name(type));
+    test::TinyModelSpec spec;
+    spec.matrix_type = type;
+    const std::string path = test::write_tiny_model(spec, "kquant_invariance");
+    auto model = Model::load(path);
+    std::remove(path.c_str());
+    ASSERT_TRUE(model.ok());
+    ThreadPool pool(2);
+    const std::vector<int32_t> tokens = {1, 403, 407, 261, 378, 17, 300, 511, 2, 44, 45, 90, 91, 92, 93, 94, 95, 96, 97};
+    const auto whole = all_logits(*model, pool, tokens);
+    for (const size_t chunk : {1, 3, 8}) {
+      auto session = Session::create(*model, pool, {32, 8, true});
+      ASSERT_TRUE(session.ok());
+      for (size_t t0 = 0; t0 < tokens.size(); t0 += chunk) {
+        const size_t n = std::min(chunk, tokens.size() - t0);
+        ASSERT_TRUE(session->eval(std::span(tokens).subspan(t0, n)).ok());
+        for (size_t i = 0; i < n; ++i) {
+          const auto l = session->logits(static_cast<int64_t>(i));
+          ASSERT_TRUE(std::equal(l.begin(), l.end(), whole[t0 + i].begin())) << "chunk " << chunk << " position " << t0 + i;
+        }
+      }
     }
   }
 }
