@@ -1067,51 +1067,43 @@ struct K4Interleaved {
     }
   }
 
-  // C <= 4 tokens from c0 against the group at `group`, straight from registers.
+  // Super-block b (at sb) of C tokens into acc, from registers.
   template <int C>
-  static void direct(const GemmArgs& g, const uint8_t* group, int64_t r0, int64_t c0, __mmask16 mask) {
-    const BlockQ8_K* a[C];
-    for (int t = 0; t < C; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+  [[gnu::always_inline]] static inline void accumulate(const uint8_t* sb, const BlockQ8_K* const (&a)[C], int64_t b,
+                                                       __m512 (&acc)[C]) {
     const __m512i low4 = _mm512_set1_epi8(0x0f);
     constexpr int kSplit = C < 3 ? 2 : 1;  // few tokens: two integer chains per sum
-    __m512 acc[C];
-    for (auto& v : acc) v = _mm512_setzero_ps();
-    for (int64_t b = 0; b < g.k / kSuperBlockSize; ++b) {
-      const uint8_t* sb = group + b * kBytes;
-      prefetch_lines(sb + kPrefetchAhead * kBytes, kBytes);
-      Scales s;
-      scales(sb, s);
-      __m512 tmp[C];
-      for (auto& v : tmp) v = _mm512_setzero_ps();
-      for (int p = 0; p < 4; ++p) {
-        __m512i x[8];
-        for (int i = 0; i < 8; ++i) x[i] = load512(sb + kQs + 64 * (8 * p + i));
-        for (int h = 0; h < 2; ++h) {
-          const int j = 2 * p + h;
-          __m512i sum[C][kSplit];
-          for (int i = 0; i < 8; ++i) {
-            const __m512i q = fifth(sb, h == 0 ? _mm512_and_si512(x[i], low4) : _mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4), i, j);
-            for (int t = 0; t < C; ++t) {
-              __m512i& v = sum[t][i % kSplit];
-              v = i < kSplit ? dpbusd0(q, bcast_qs(a[t][b], 32 * j + 4 * i)) : _mm512_dpbusd_epi32(v, q, bcast_qs(a[t][b], 32 * j + 4 * i));
-            }
-          }
+    Scales s;
+    scales(sb, s);
+    __m512 tmp[C];
+    for (auto& v : tmp) v = _mm512_setzero_ps();
+    for (int p = 0; p < 4; ++p) {
+      __m512i x[8];
+      for (int i = 0; i < 8; ++i) x[i] = load512(sb + kQs + 64 * (8 * p + i));
+      for (int h = 0; h < 2; ++h) {
+        const int j = 2 * p + h;
+        __m512i sum[C][kSplit];
+        for (int i = 0; i < 8; ++i) {
+          const __m512i q = fifth(sb, h == 0 ? _mm512_and_si512(x[i], low4) : _mm512_and_si512(_mm512_srli_epi16(x[i], 4), low4), i, j);
           for (int t = 0; t < C; ++t) {
-            const __m512i total = kSplit == 2 ? _mm512_add_epi32(sum[t][0], sum[t][kSplit - 1]) : sum[t][0];
-            tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), s.dsc[j], tmp[t]);
+            __m512i& v = sum[t][i % kSplit];
+            v = i < kSplit ? dpbusd0(q, bcast_qs(a[t][b], 32 * j + 4 * i)) : _mm512_dpbusd_epi32(v, q, bcast_qs(a[t][b], 32 * j + 4 * i));
           }
         }
-      }
-      for (int t = 0; t < C; ++t) {
-        int32_t pairs[4];
-        sub_block_pairs(a[t][b], pairs);
-        __m512i m = _mm512_setzero_si512();
-        for (int i = 0; i < 4; ++i) m = _mm512_dpwssd_epi32(m, s.mins[i], _mm512_set1_epi32(pairs[i]));
-        const __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), s.dmin, tmp[t]);
-        acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(a[t][b].d), acc[t]);
+        for (int t = 0; t < C; ++t) {
+          const __m512i total = kSplit == 2 ? _mm512_add_epi32(sum[t][0], sum[t][kSplit - 1]) : sum[t][0];
+          tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), s.dsc[j], tmp[t]);
+        }
       }
     }
-    for (int t = 0; t < C; ++t) _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, mask, acc[t]);
+    for (int t = 0; t < C; ++t) {
+      int32_t pairs[4];
+      sub_block_pairs(a[t][b], pairs);
+      __m512i m = _mm512_setzero_si512();
+      for (int i = 0; i < 4; ++i) m = _mm512_dpwssd_epi32(m, s.mins[i], _mm512_set1_epi32(pairs[i]));
+      const __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), s.dmin, tmp[t]);
+      acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(a[t][b].d), acc[t]);
+    }
   }
 };
 
@@ -1149,48 +1141,56 @@ struct Q6Interleaved {
     }
   }
 
+  // Super-block b (at sb) of C tokens into acc, from registers: the offsets first, as tokens8 does.
   template <int C>
-  static void direct(const GemmArgs& g, const uint8_t* group, int64_t r0, int64_t c0, __mmask16 mask) {
-    const BlockQ8_K* a[C];
-    for (int t = 0; t < C; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
-    __m512 acc[C];
-    for (auto& v : acc) v = _mm512_setzero_ps();
-    for (int64_t b = 0; b < g.k / kSuperBlockSize; ++b) {
-      const uint8_t* sb = group + b * kBytes;
-      prefetch_lines(sb + kPrefetchAhead * kBytes, kBytes);
-      Q6Scales s;
-      scales(sb, s);
-      __m512 tmp[C];
-      for (int t = 0; t < C; ++t) {
-        __m512i m = _mm512_setzero_si512();
-        for (int i = 0; i < 8; ++i) {
-          int32_t v;
-          std::memcpy(&v, a[t][b].bsums + 2 * i, 4);
-          m = _mm512_dpwssd_epi32(m, s.offs[i], _mm512_set1_epi32(v));
-        }
-        tmp[t] = _mm512_mul_ps(_mm512_cvtepi32_ps(m), s.d);
+  [[gnu::always_inline]] static inline void accumulate(const uint8_t* sb, const BlockQ8_K* const (&a)[C], int64_t b,
+                                                       __m512 (&acc)[C]) {
+    Q6Scales s;
+    scales(sb, s);
+    __m512 tmp[C];
+    for (int t = 0; t < C; ++t) {
+      __m512i m = _mm512_setzero_si512();
+      for (int i = 0; i < 8; ++i) {
+        int32_t v;
+        std::memcpy(&v, a[t][b].bsums + 2 * i, 4);
+        m = _mm512_dpwssd_epi32(m, s.offs[i], _mm512_set1_epi32(v));
       }
-      for (int h = 0; h < 2; ++h) {
-        for (int n = 0; n < 4; ++n) {
-          for (int half = 0; half < 2; ++half) {  // sub-block j of 16 weights: 4 quant dwords
-            const int j = 8 * h + 2 * n + half;
-            __m512i sum[C];
-            for (int i = 4 * half; i < 4 * half + 4; ++i) {
-              const __m512i q = quants(sb, h, n, i);
-              for (int t = 0; t < C; ++t) {
-                const __m512i x = bcast_qs(a[t][b], 4 * (32 * h + 8 * n + i));
-                sum[t] = i == 4 * half ? dpbusd0(q, x) : _mm512_dpbusd_epi32(sum[t], q, x);
-              }
-            }
-            for (int t = 0; t < C; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), s.dsc[j], tmp[t]);
-          }
-        }
-      }
-      for (int t = 0; t < C; ++t) acc[t] = _mm512_fmadd_ps(tmp[t], _mm512_set1_ps(a[t][b].d), acc[t]);
+      tmp[t] = _mm512_mul_ps(_mm512_cvtepi32_ps(m), s.d);
     }
-    for (int t = 0; t < C; ++t) _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, mask, acc[t]);
+    for (int h = 0; h < 2; ++h) {
+      for (int n = 0; n < 4; ++n) {
+        for (int half = 0; half < 2; ++half) {  // sub-block j of 16 weights: 4 quant dwords
+          const int j = 8 * h + 2 * n + half;
+          __m512i sum[C];
+          for (int i = 4 * half; i < 4 * half + 4; ++i) {
+            const __m512i q = quants(sb, h, n, i);
+            for (int t = 0; t < C; ++t) {
+              const __m512i x = bcast_qs(a[t][b], 4 * (32 * h + 8 * n + i));
+              sum[t] = i == 4 * half ? dpbusd0(q, x) : _mm512_dpbusd_epi32(sum[t], q, x);
+            }
+          }
+          for (int t = 0; t < C; ++t) tmp[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), s.dsc[j], tmp[t]);
+        }
+      }
+    }
+    for (int t = 0; t < C; ++t) acc[t] = _mm512_fmadd_ps(tmp[t], _mm512_set1_ps(a[t][b].d), acc[t]);
   }
 };
+
+// C <= 4 tokens from c0 against the group at `group` (rows r0 ..), straight from registers.
+template <class U, int C>
+void direct(const GemmArgs& g, const uint8_t* group, int64_t r0, int64_t c0, __mmask16 mask) {
+  const BlockQ8_K* a[C];
+  for (int t = 0; t < C; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(g.a + (c0 + t) * g.a_stride);
+  __m512 acc[C];
+  for (auto& v : acc) v = _mm512_setzero_ps();
+  for (int64_t b = 0; b < g.k / kSuperBlockSize; ++b) {
+    const uint8_t* sb = group + b * U::kBytes;
+    prefetch_lines(sb + kPrefetchAhead * U::kBytes, U::kBytes);
+    U::template accumulate<C>(sb, a, b, acc);
+  }
+  for (int t = 0; t < C; ++t) _mm512_mask_storeu_ps(g.out + (c0 + t) * g.out_stride + r0, mask, acc[t]);
+}
 
 // Tokens 0 .. n8 - 1 (n8 a multiple of 8) of the group at `group` (rows r0 ..) by U's unpack and
 // tokens8, as rows16 does for the file's layout.
@@ -1217,8 +1217,7 @@ void rows16_interleaved(const GemmArgs& g, const uint8_t* group, int64_t r0, int
 template <class U, class Rows16>
 void gemm_interleaved(const GemmArgs& g) {
   using Direct = void (*)(const GemmArgs&, const uint8_t*, int64_t, int64_t, __mmask16);
-  static constexpr Direct kDirect[5] = {nullptr, U::template direct<1>, U::template direct<2>,
-                                        U::template direct<3>, U::template direct<4>};
+  static constexpr Direct kDirect[5] = {nullptr, direct<U, 1>, direct<U, 2>, direct<U, 3>, direct<U, 4>};
   const int64_t n8 = g.n_cols / 8 * 8;
   for (int64_t r0 = 0; r0 < g.n_rows; r0 += 16) {
     const uint8_t* group = g.w + r0 * g.w_stride;
