@@ -24,7 +24,8 @@ struct LoadOptions {
   // VDPBF16PS, at bf16's precision. Off by default because it changes results.
   bool f16_as_bf16 = false;
   // Repacks matrices into the interleaved layout where the CPU kernels read it faster
-  // (model/weight_convert.h); results are bit-identical, so it is on unless asked otherwise.
+  // (model/weight_convert.h); results are bit-identical (k-quants: within f32 rounding, and
+  // batch-invariant), so it is on unless asked otherwise.
   bool repack = true;
 };
 

@@ -18,9 +18,10 @@ namespace rf {
 uint64_t convert_f16_to_bf16(ModelWeights& weights, std::vector<AlignedBuffer<uint8_t>>& storage);
 
 // Repacks every matrix the active kernels read faster interleaved (cpu/repack.h: q4_0, q8_0, f16,
-// bf16 and the k-quants on AVX-512) into buffers appended to `storage`, releasing the source pages as above. Products
-// are bit-identical; the token embeddings stay in the file unless the output matrix shares them
-// (lookups then read the repacked rows). Returns bytes repacked.
+// bf16 and the k-quants on AVX-512) into buffers appended to `storage`, releasing the source pages
+// as above. Products are bit-identical (k-quants: within f32 rounding); the token embeddings stay
+// in the file unless the output matrix shares them (lookups then read the repacked rows). Returns
+// bytes repacked.
 uint64_t interleave_for_cpu(ModelWeights& weights, std::vector<AlignedBuffer<uint8_t>>& storage);
 
 }  // namespace rf
