@@ -1,4 +1,5 @@
-// AlignedBuffer: a move-only, 64-byte-aligned, zero-initialised array for activations and scratch.
+// AlignedBuffer: a move-only, 64-byte-aligned, zero-initialised array for activations, scratch and
+// repacked weights.
 #pragma once
 
 #include <cstddef>
@@ -6,6 +7,8 @@
 #include <cstring>
 #include <memory>
 #include <span>
+
+#include <sys/mman.h>
 
 #include "base/check.h"
 
@@ -15,13 +18,21 @@ template <class T>
 class AlignedBuffer {
  public:
   static constexpr size_t kAlign = 64;
+  // Buffers of at least this size are aligned to it and offered transparent huge pages: weights
+  // streamed through 4 KiB pages left decode 10-20 % short of the read bandwidth (a page walk, and
+  // a prefetcher restart, every 4 KiB), measured with repacked TinyLlama Q4_0 and F16 at ~80 GB/s.
+  static constexpr size_t kHugePage = size_t{2} << 20;
 
   AlignedBuffer() = default;
   explicit AlignedBuffer(size_t n) : size_(n) {
     if (n == 0) return;
     const size_t bytes = (n * sizeof(T) + kAlign - 1) / kAlign * kAlign;
-    data_.reset(static_cast<T*>(std::aligned_alloc(kAlign, bytes)));
+    // Only the start moves to a huge page: the last partial one stays in small pages, so the
+    // alignment costs no resident memory.
+    const size_t align = bytes >= kHugePage ? kHugePage : kAlign;
+    data_.reset(static_cast<T*>(aligned_alloc_any(align, bytes)));
     RF_CHECK(data_ != nullptr);
+    if (align == kHugePage) madvise(data_.get(), bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint
     std::memset(data_.get(), 0, bytes);
   }
 
@@ -34,6 +45,12 @@ class AlignedBuffer {
   std::span<const T> span() const { return {data(), size_}; }
 
  private:
+  // std::aligned_alloc wants a size that is a multiple of the alignment; posix_memalign does not.
+  static void* aligned_alloc_any(size_t align, size_t bytes) {
+    void* p = nullptr;
+    return posix_memalign(&p, align, bytes) == 0 ? p : nullptr;
+  }
+
   struct Free {
     void operator()(T* p) const { std::free(p); }
   };
