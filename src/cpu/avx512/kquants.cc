@@ -13,6 +13,9 @@
 // once per call).
 // Decode and token remainders: "narrow" tiles of R rows x T <= 4 tokens, one accumulator per (row,
 // token); decode streams 4 rows per pass.
+// All of the above reads the file's layout. Weights repacked at load (cpu/repack.h, the default)
+// take the interleaved kernels at the end instead: Rows16's tokens8 for groups of 8 tokens, the
+// same float steps from registers for fewer, so results do not depend on the batch.
 #include <immintrin.h>
 
 #include <cmath>
