@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/aligned_buffer.h"
+#include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/repack.h"
 #include "quant/quantize.h"
@@ -113,6 +114,77 @@ TEST(Interleaved, SameBitsAsTheFileLayout) {
     }
   }
   if (tested == 0) GTEST_SKIP() << "this CPU's kernel level has no interleaved kernels";
+}
+
+// One level's kernel over a whole view on the calling thread: x converted by the kernel's
+// quantizer, then one call per 64 tokens (as the driver's blocks).
+std::vector<float> level_product(const GemmKernel& kernel, const MatrixView& w, const std::vector<float>& x,
+                                 int64_t n_tokens) {
+  const uint64_t a_stride = act_row_bytes(kernel.act, w.cols);
+  std::vector<uint8_t> act(a_stride * static_cast<uint64_t>(n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) kernel.quantize_act(x.data() + t * w.cols, act.data() + t * a_stride, w.cols);
+  std::vector<float> y(static_cast<size_t>(n_tokens * w.rows), -1.0f);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += 64) {
+    GemmArgs g;
+    g.k = w.cols;
+    g.w = w.data;
+    g.w_stride = w.row_bytes;
+    g.n_rows = w.rows;
+    g.a = act.data() + static_cast<uint64_t>(t0) * a_stride;
+    g.a_stride = a_stride;
+    g.n_cols = std::min<int64_t>(64, n_tokens - t0);
+    g.out = y.data() + t0 * w.rows;
+    g.out_stride = w.rows;
+    kernel.gemm(g);
+  }
+  return y;
+}
+
+// Every level's interleaved kernels (not just the active level's, which the driver test above
+// covers): the products of its file-layout kernel within f32 rounding, and batch-invariant.
+TEST(Interleaved, EveryLevelsKernelsMatchItsFileLayoutKernels) {
+  int tested = 0;
+  for (const Isa isa : available_isas()) {
+    const KernelTable& table = kernels_for(isa);
+    for (const DType type : {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kBF16, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+      const GemmKernel& packed_kernel = table.gemm_interleaved[static_cast<uint32_t>(type)];
+      if (packed_kernel.gemm == nullptr) continue;
+      ++tested;
+      const int64_t block = dtype_info(type).block_size == 1 ? 32 : dtype_info(type).block_size;
+      for (const int64_t rows : {5, 17, 40}) {
+        const int64_t cols = 3 * block;
+        const Matrix m = random_matrix(type, rows, cols, static_cast<uint32_t>(rows + cols));
+        std::vector<uint8_t> packed(interleaved_bytes(m.view));
+        const MatrixView iv = interleave(m.view, packed.data());
+        for (const int64_t n_tokens : {1, 3, 9, 70}) {
+          SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << dtype_name(type) << " rows " << rows
+                                          << " tokens " << n_tokens);
+          std::mt19937 rng(static_cast<uint32_t>(n_tokens));
+          std::normal_distribution<float> dist(0.0f, 1.0f);
+          std::vector<float> x(static_cast<size_t>(n_tokens * cols));
+          for (float& v : x) v = dist(rng);
+          const std::vector<float> want = level_product(table.for_type(type), m.view, x, n_tokens);
+          const std::vector<float> got = level_product(packed_kernel, iv, x, n_tokens);
+          std::vector<float> w_row(static_cast<size_t>(cols));
+          for (int64_t r = 0; r < rows; ++r) {
+            matrix_row(m.view, r, w_row.data());
+            for (int64_t t = 0; t < n_tokens; ++t) {
+              double mag = 0.0;
+              for (int64_t c = 0; c < cols; ++c) mag += std::abs(static_cast<double>(w_row[static_cast<size_t>(c)]) * x[static_cast<size_t>(t * cols + c)]);
+              const auto i = static_cast<size_t>(t * rows + r);
+              ASSERT_NEAR(want[i], got[i], 1e-5 * mag) << "row " << r << " token " << t;
+            }
+          }
+          for (int64_t t = 0; t < n_tokens; ++t) {
+            const std::vector<float> one(x.begin() + t * cols, x.begin() + (t + 1) * cols);
+            const std::vector<float> alone = level_product(packed_kernel, iv, one, 1);
+            ASSERT_TRUE(std::equal(alone.begin(), alone.end(), got.begin() + t * rows)) << "token " << t;
+          }
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no level of this CPU has interleaved kernels";
 }
 
 }  // namespace
