@@ -15,30 +15,14 @@
 #include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/repack.h"
-#include "quant/quantize.h"
+#include "driver_data.h"
 
 namespace rf::cpu {
 namespace {
 
-struct Matrix {
-  std::vector<uint8_t> bytes;
-  MatrixView view;
-};
-
-Matrix random_matrix(DType type, int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  Matrix m;
-  const uint64_t stride = *row_bytes(type, static_cast<uint64_t>(cols));
-  m.bytes.resize(stride * static_cast<uint64_t>(rows));
-  std::vector<float> row(static_cast<size_t>(cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (float& v : row) v = dist(rng);
-    quantize_row(type, row.data(), m.bytes.data() + static_cast<uint64_t>(r) * stride, cols);
-  }
-  m.view = {m.bytes.data(), type, rows, cols, stride};
-  return m;
-}
+using test::kernel_product;
+using test::Matrix;
+using test::random_matrix;
 
 bool is_k_quant(DType type) { return dtype_info(type).block_size == 256; }
 
@@ -116,30 +100,6 @@ TEST(Interleaved, SameBitsAsTheFileLayout) {
   if (tested == 0) GTEST_SKIP() << "this CPU's kernel level has no interleaved kernels";
 }
 
-// One level's kernel over a whole view on the calling thread: x converted by the kernel's
-// quantizer, then one call per 64 tokens (as the driver's blocks).
-std::vector<float> level_product(const GemmKernel& kernel, const MatrixView& w, const std::vector<float>& x,
-                                 int64_t n_tokens) {
-  const uint64_t a_stride = act_row_bytes(kernel.act, w.cols);
-  std::vector<uint8_t> act(a_stride * static_cast<uint64_t>(n_tokens));
-  for (int64_t t = 0; t < n_tokens; ++t) kernel.quantize_act(x.data() + t * w.cols, act.data() + t * a_stride, w.cols);
-  std::vector<float> y(static_cast<size_t>(n_tokens * w.rows), -1.0f);
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += 64) {
-    GemmArgs g;
-    g.k = w.cols;
-    g.w = w.data;
-    g.w_stride = w.row_bytes;
-    g.n_rows = w.rows;
-    g.a = act.data() + static_cast<uint64_t>(t0) * a_stride;
-    g.a_stride = a_stride;
-    g.n_cols = std::min<int64_t>(64, n_tokens - t0);
-    g.out = y.data() + t0 * w.rows;
-    g.out_stride = w.rows;
-    kernel.gemm(g);
-  }
-  return y;
-}
-
 // Every level's interleaved kernels (not just the active level's, which the driver test above
 // covers): the products of its file-layout kernel within f32 rounding, and batch-invariant.
 TEST(Interleaved, EveryLevelsKernelsMatchItsFileLayoutKernels) {
@@ -163,8 +123,8 @@ TEST(Interleaved, EveryLevelsKernelsMatchItsFileLayoutKernels) {
           std::normal_distribution<float> dist(0.0f, 1.0f);
           std::vector<float> x(static_cast<size_t>(n_tokens * cols));
           for (float& v : x) v = dist(rng);
-          const std::vector<float> want = level_product(table.for_type(type), m.view, x, n_tokens);
-          const std::vector<float> got = level_product(packed_kernel, iv, x, n_tokens);
+          const std::vector<float> want = kernel_product(table.for_type(type), m.view, x, n_tokens);
+          const std::vector<float> got = kernel_product(packed_kernel, iv, x, n_tokens);
           std::vector<float> w_row(static_cast<size_t>(cols));
           for (int64_t r = 0; r < rows; ++r) {
             matrix_row(m.view, r, w_row.data());
@@ -177,7 +137,7 @@ TEST(Interleaved, EveryLevelsKernelsMatchItsFileLayoutKernels) {
           }
           for (int64_t t = 0; t < n_tokens; ++t) {
             const std::vector<float> one(x.begin() + t * cols, x.begin() + (t + 1) * cols);
-            const std::vector<float> alone = level_product(packed_kernel, iv, one, 1);
+            const std::vector<float> alone = kernel_product(packed_kernel, iv, one, 1);
             ASSERT_TRUE(std::equal(alone.begin(), alone.end(), got.begin() + t * rows)) << "token " << t;
           }
         }
