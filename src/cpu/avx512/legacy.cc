@@ -294,9 +294,10 @@ void gemm_direct(const GemmArgs& g, const RowGroup& rg, int64_t c0) {
     if constexpr (kInterleaved) {
       const uintptr_t ahead = reinterpret_cast<uintptr_t>(rg.w0) + static_cast<uintptr_t>((b + kInterleavedAhead) * kRows * T::kBytes);
       for (int l = 0; l < kRows * T::kBytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + static_cast<uintptr_t>(l)), _MM_HINT_T0);
-    }
-    for (const int64_t end = kInterleaved ? 0 : (b + 1) * next_lines / nb; line < end; ++line) {
-      _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<uintptr_t>(line) * 64), _MM_HINT_T1);
+    } else {
+      for (const int64_t end = (b + 1) * next_lines / nb; line < end; ++line) {
+        _mm_prefetch(reinterpret_cast<const char*>(next + static_cast<uintptr_t>(line) * 64), _MM_HINT_T1);
+      }
     }
     PackedBlock p;
     unpack_block<T, kInterleaved>(rg.rows, rg.w0, b, p);
