@@ -1,4 +1,5 @@
-// Result<T>: the error channel for anything input can cause (files, requests, devices).
+// Result<T>: the error channel for anything input can cause (files, requests, devices). The error
+// type defaults to Error; layers with richer errors (the server's ApiError) name their own.
 #pragma once
 
 #include <string>
@@ -16,11 +17,11 @@ struct Error {
 // Builds an Error with printf-style formatting: `return make_error("bad magic %x", m);`
 Error make_error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-template <class T>
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}     // NOLINT: implicit by design
+  Result(E error) : v_(std::move(error)) {}         // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -33,10 +34,10 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { RF_CHECK(!ok()); return std::get<1>(v_); }
+  const E& error() const { RF_CHECK(!ok()); return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
 // Result<void> spelled as a Status.

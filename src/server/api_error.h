@@ -2,12 +2,10 @@
 #pragma once
 
 #include <string>
-#include <utility>
-#include <variant>
 
 #include <nlohmann/json.hpp>
 
-#include "base/check.h"
+#include "base/result.h"
 
 namespace rf::server {
 
@@ -25,24 +23,8 @@ ApiError invalid_request(std::string param, std::string message);
 // {"error": {"message", "type", "param", "code"}}; empty param/code become null.
 nlohmann::json error_json(const ApiError& error);
 
+// A value or the ApiError that refuses the request.
 template <class T>
-class [[nodiscard]] ApiResult {
- public:
-  ApiResult(T value) : v_(std::move(value)) {}       // NOLINT: implicit by design
-  ApiResult(ApiError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return v_.index() == 0; }
-  T& value() & { RF_CHECK(ok()); return std::get<0>(v_); }
-  const T& value() const& { RF_CHECK(ok()); return std::get<0>(v_); }
-  T&& value() && { RF_CHECK(ok()); return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  const ApiError& error() const { RF_CHECK(!ok()); return std::get<1>(v_); }
-
- private:
-  std::variant<T, ApiError> v_;
-};
+using ApiResult = Result<T, ApiError>;
 
 }  // namespace rf::server
