@@ -191,20 +191,24 @@ class Writer {
   std::string out_;
 };
 
+// A number or a bool as a number: booleans count as 0 and 1, as in Python.
+double number_as_double(const Value& v) { return v.is_bool() ? (v.as_bool() ? 1.0 : 0.0) : v.as_number(); }
+int64_t number_as_int(const Value& v) { return v.is_bool() ? v.as_bool() : v.as_int(); }
+
+// -1, 0 or 1 as x is below, equal to (or unordered with) or above y.
+template <class N>
+int three_way(N x, N y) {
+  return x < y ? -1 : (y < x ? 1 : 0);
+}
+
 bool equals_impl(const Value& a, const Value& b, Budget& budget, int depth) {
   check_depth(depth, budget);
   budget.step();
   const bool a_num = a.is_number() || a.is_bool();
   const bool b_num = b.is_number() || b.is_bool();
   if (a_num && b_num) {
-    if (a.is_float() || b.is_float()) {
-      const double x = a.is_bool() ? (a.as_bool() ? 1.0 : 0.0) : a.as_number();
-      const double y = b.is_bool() ? (b.as_bool() ? 1.0 : 0.0) : b.as_number();
-      return x == y;
-    }
-    const int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
-    const int64_t y = b.is_bool() ? b.as_bool() : b.as_int();
-    return x == y;
+    if (a.is_float() || b.is_float()) return number_as_double(a) == number_as_double(b);
+    return number_as_int(a) == number_as_int(b);
   }
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
@@ -241,14 +245,8 @@ int compare_impl(const Value& a, const Value& b, Budget& budget, int depth) {
   const bool a_num = a.is_number() || a.is_bool();
   const bool b_num = b.is_number() || b.is_bool();
   if (a_num && b_num) {
-    if (a.is_float() || b.is_float()) {
-      const double x = a.is_bool() ? (a.as_bool() ? 1.0 : 0.0) : a.as_number();
-      const double y = b.is_bool() ? (b.as_bool() ? 1.0 : 0.0) : b.as_number();
-      return x < y ? -1 : (y < x ? 1 : 0);
-    }
-    const int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
-    const int64_t y = b.is_bool() ? b.as_bool() : b.as_int();
-    return x < y ? -1 : (y < x ? 1 : 0);
+    if (a.is_float() || b.is_float()) return three_way(number_as_double(a), number_as_double(b));
+    return three_way(number_as_int(a), number_as_int(b));
   }
   if (a.is_string() && b.is_string()) {
     const int c = a.as_string().compare(b.as_string());  // UTF-8 byte order is code point order
