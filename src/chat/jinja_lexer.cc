@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chat/jinja_ast.h"
+#include "tokenizer/unicode.h"
 
 namespace rf::jinja {
 
@@ -69,23 +70,10 @@ int hex_digit(char c) {
   return -1;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+// A string escape's code point as UTF-8; surrogates (not characters) become U+FFFD, as does
+// anything past U+10FFFF.
+void append_escaped(std::string& out, uint32_t cp) {
+  tok::append_utf8(out, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp);
 }
 
 class Lexer {
@@ -339,7 +327,7 @@ class Lexer {
             cp = cp * 16 + static_cast<uint32_t>(d);
             ++pos;
           }
-          append_utf8(out, cp);
+          append_escaped(out, cp);
           break;
         }
         default:
@@ -348,7 +336,7 @@ class Lexer {
             for (int i = 0; i < 2 && pos < src_.size() && src_[pos] >= '0' && src_[pos] <= '7'; ++i) {
               cp = cp * 8 + static_cast<uint32_t>(src_[pos++] - '0');
             }
-            append_utf8(out, cp);
+            append_escaped(out, cp);
           } else {
             out += '\\';  // Python keeps unknown escapes as written
             out += e;
