@@ -1,8 +1,6 @@
 // `rocmforge chat` end to end on stories260K (no chat template: ChatML): each reply equals `rocmforge run`
 // on the same templated conversation, so reusing the KV cache across turns changes nothing.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -10,43 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/run_cli.h"
+
 #include "chat/chat_template.h"
 
 namespace rf {
 namespace {
 
 const std::string kModel = std::string(ROCMFORGE_SHARED_DIR) + "/models/stories260K.gguf";
-const std::string kBin = std::string(ROCMFORGE_BIN_DIR) + "/rocmforge";
-
-struct Output {
-  int exit_code = -1;  // -1 when killed by a signal
-  std::string out;
-  std::string err;
-};
-
-// Runs the binary with `args`, feeding `input` on stdin.
-Output run(const std::string& args, const std::string& input = "") {
-  static int counter = 0;
-  const std::string base = testing::TempDir() + "rf_chat_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-  {
-    std::ofstream in(base + ".in", std::ios::binary);
-    in << input;
-  }
-  const std::string cmd = kBin + " " + args + " <" + base + ".in 2>" + base + ".err";
-  Output o;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) o.out.append(buf, n);
-  const int status = pclose(pipe);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(base + ".err");
-  o.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  std::remove((base + ".in").c_str());
-  std::remove((base + ".err").c_str());
-  return o;
-}
+using rf::test::CliOutput;
+using rf::test::run_cli;
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -59,13 +30,13 @@ std::string shell_quote(const std::string& s) {
 
 // The reply `rocmforge run` gives to a prompt evaluated from scratch.
 std::string run_reply(const std::string& prompt, int n) {
-  const Output o = run("run -m " + kModel + " --temp 0 -o json -n " + std::to_string(n) + " -p " + shell_quote(prompt));
+  const CliOutput o = run_cli("run -m " + kModel + " --temp 0 -o json -n " + std::to_string(n) + " -p " + shell_quote(prompt));
   EXPECT_EQ(o.exit_code, 0) << o.err;
   return nlohmann::json::parse(o.out)["text"].get<std::string>();
 }
 
 TEST(ChatCli, TwoTurnsMatchRunOnTheWholeConversation) {
-  const Output o = run("chat -m " + kModel + " --temp 0 -n 16", "Hello there\nTell me a story\n");
+  const CliOutput o = run_cli("chat -m " + kModel + " --temp 0 -n 16", "Hello there\nTell me a story\n");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.err.find("note: the model has no tokenizer.chat_template; using ChatML"), std::string::npos) << o.err;
 
@@ -91,11 +62,11 @@ TEST(ChatCli, TwoTurnsMatchRunOnTheWholeConversation) {
 }
 
 TEST(ChatCli, EndOfInputAndExitEndCleanly) {
-  const Output empty = run("chat -m " + kModel + " --temp 0 -n 4", "");
+  const CliOutput empty = run_cli("chat -m " + kModel + " --temp 0 -n 4", "");
   EXPECT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(empty.out, "");
 
-  const Output exited = run("chat -m " + kModel + " --temp 0 -n 4", "Hi\n\n/exit\nnever answered\n");
+  const CliOutput exited = run_cli("chat -m " + kModel + " --temp 0 -n 4", "Hi\n\n/exit\nnever answered\n");
   EXPECT_EQ(exited.exit_code, 0) << exited.err;
   EXPECT_NE(exited.err.find("turn 1:"), std::string::npos) << exited.err;
   EXPECT_EQ(exited.err.find("turn 2:"), std::string::npos) << exited.err;
@@ -104,13 +75,13 @@ TEST(ChatCli, EndOfInputAndExitEndCleanly) {
 TEST(ChatCli, ContextOverflowIsReportedNotFatal) {
   // A message that cannot fit is refused; the chat goes on with the next one.
   const std::string long_line(400, 'a');
-  const Output o = run("chat -m " + kModel + " -c 64 --temp 0 -n 4", long_line + "\nHi\n");
+  const CliOutput o = run_cli("chat -m " + kModel + " -c 64 --temp 0 -n 4", long_line + "\nHi\n");
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.err.find("context holds 64 (raise -c)"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("turn 1:"), std::string::npos) << o.err;
 
   // A conversation that outgrows the context drops its oldest exchanges.
-  const Output longer = run("chat -m " + kModel + " -c 96 --temp 0 -n 8", "Hi\nHello\nHow are you\nGood day\nBye\n");
+  const CliOutput longer = run_cli("chat -m " + kModel + " -c 96 --temp 0 -n 8", "Hi\nHello\nHow are you\nGood day\nBye\n");
   EXPECT_EQ(longer.exit_code, 0) << longer.err;
   EXPECT_NE(longer.err.find("dropped the oldest exchange"), std::string::npos) << longer.err;
   EXPECT_NE(longer.err.find("turn 5:"), std::string::npos) << longer.err;
@@ -122,7 +93,7 @@ TEST(ChatCli, BadTemplateFileFailsCleanly) {
     std::ofstream f(path);
     f << "{% for m in messages %}{{ m.content }";
   }
-  const Output o = run("chat -m " + kModel + " --chat-template-file " + path, "Hi\n");
+  const CliOutput o = run_cli("chat -m " + kModel + " --chat-template-file " + path, "Hi\n");
   std::remove(path.c_str());
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("error: chat template, line 1, column 37: unexpected '}'"), std::string::npos) << o.err;

@@ -1,7 +1,5 @@
 // End-to-end tests of the rocmforge binary: output formats, references, and clean failures.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -9,36 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/run_cli.h"
+
 namespace {
 
 const std::string kShared = ROCMFORGE_SHARED_DIR;
-const std::string kBin = std::string(ROCMFORGE_BIN_DIR) + "/rocmforge";
-
-struct Output {
-  int exit_code = -1;     // -1 when killed by a signal
-  std::string out;        // stdout
-  std::string err;        // stderr
-};
-
-Output run(const std::string& args) {
-  // ctest runs tests in parallel processes: each run gets its own stderr file.
-  static int counter = 0;
-  const std::string err_path =
-      testing::TempDir() + "rf_cli_stderr_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + ".txt";
-  const std::string cmd = kBin + " " + args + " 2>" + err_path;
-  Output o;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) o.out.append(buf, n);
-  const int status = pclose(pipe);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path);
-  o.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  std::remove(err_path.c_str());
-  return o;
-}
+using rf::test::CliOutput;
+using rf::test::run_cli;
 
 nlohmann::json reference() {
   std::ifstream in(kShared + "/reference/stories260K.json");
@@ -48,7 +23,7 @@ nlohmann::json reference() {
 TEST(Cli, RunGreedyReproducesReferenceContinuations) {
   for (const auto& c : reference()["cases"]) {
     const auto expected = c["greedy_ids"].get<std::vector<int>>();
-    const Output o = run("run -m " + kShared + "/models/stories260K.gguf --temp 0 -o json -n " +
+    const CliOutput o = run_cli("run -m " + kShared + "/models/stories260K.gguf --temp 0 -o json -n " +
                          std::to_string(expected.size()) + " -p '" + c["prompt"].get<std::string>() + "'");
     ASSERT_EQ(o.exit_code, 0) << o.err;
     const auto j = nlohmann::json::parse(o.out);
@@ -59,7 +34,7 @@ TEST(Cli, RunGreedyReproducesReferenceContinuations) {
 }
 
 TEST(Cli, RunWithNoFlagsUsesTheSharedModel) {
-  const Output o = run("run -n 8 -s 1");
+  const CliOutput o = run_cli("run -n 8 -s 1");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out.rfind("Once upon a time", 0), 0u) << o.out;
   EXPECT_NE(o.err.find("Detected: CPU"), std::string::npos) << o.err;
@@ -68,15 +43,15 @@ TEST(Cli, RunWithNoFlagsUsesTheSharedModel) {
 
 TEST(Cli, SeededSamplingIsReproducible) {
   const std::string args = "run -n 24 -s 42 --temp 0.9 -o json -p 'Once upon a time'";
-  const Output a = run(args);
-  const Output b = run(args);
+  const CliOutput a = run_cli(args);
+  const CliOutput b = run_cli(args);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(nlohmann::json::parse(a.out)["generated_ids"], nlohmann::json::parse(b.out)["generated_ids"]);
 }
 
 TEST(Cli, LogitsMatchReference) {
   for (const auto& c : reference()["cases"]) {
-    const Output o = run("logits -m " + kShared + "/models/stories260K.gguf --top 5 -p '" +
+    const CliOutput o = run_cli("logits -m " + kShared + "/models/stories260K.gguf --top 5 -p '" +
                          c["prompt"].get<std::string>() + "'");
     ASSERT_EQ(o.exit_code, 0) << o.err;
     const auto j = nlohmann::json::parse(o.out);
@@ -93,23 +68,23 @@ TEST(Cli, LogitsMatchReference) {
 }
 
 TEST(Cli, PerplexityJson) {
-  const Output o = run("perplexity -c 128 -o json -f " + kShared + "/reference/stories260K-sample.txt");
+  const CliOutput o = run_cli("perplexity -c 128 -o json -f " + kShared + "/reference/stories260K-sample.txt");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NEAR(nlohmann::json::parse(o.out)["perplexity"].get<double>(), 2.7874, 5e-3);
 }
 
 TEST(Cli, TokenizeIdsOnVocabOnlyFile) {
-  const Output o = run("tokenize -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -p 'Hello world' --ids");
+  const CliOutput o = run_cli("tokenize -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -p 'Hello world' --ids");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out.front(), '[');
   EXPECT_NE(o.out.find("1, "), std::string::npos) << "BOS first: " << o.out;
-  const Output no_bos = run("tokenize -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -p 'Hello world' --ids --no-bos");
+  const CliOutput no_bos = run_cli("tokenize -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -p 'Hello world' --ids --no-bos");
   EXPECT_EQ(no_bos.out.find("[1, "), std::string::npos) << no_bos.out;
 }
 
 TEST(Cli, HardwareJsonHasTheDocumentedKeys) {
   for (const std::string args : {"hardware -o json", "--hardware -o json"}) {
-    const Output o = run(args);
+    const CliOutput o = run_cli(args);
     ASSERT_EQ(o.exit_code, 0) << o.err;
     const auto j = nlohmann::json::parse(o.out);
     EXPECT_GE(j["cpu"]["physical_cores"].get<int>(), 1);
@@ -118,13 +93,13 @@ TEST(Cli, HardwareJsonHasTheDocumentedKeys) {
     EXPECT_GT(j["memory"]["total_bytes"].get<uint64_t>(), 0u);
     EXPECT_TRUE(j.contains("igpu") && j.contains("dgpu") && j.contains("tier"));
   }
-  const Output text = run("hardware");
+  const CliOutput text = run_cli("hardware");
   EXPECT_EQ(text.out.rfind("Detected: CPU (", 0), 0u) << text.out;
 }
 
 // llama-bench's JSON: one object per test with n_prompt, n_gen, n_threads, avg_ts, stddev_ts.
 TEST(Cli, BenchSpeaksLlamaBenchJson) {
-  const Output o = run("bench -p 16 -n 4 -t 1,2 -r 2 --roofline -o json");
+  const CliOutput o = run_cli("bench -p 16 -n 4 -t 1,2 -r 2 --roofline -o json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto j = nlohmann::json::parse(o.out);
   ASSERT_TRUE(j.is_array());
@@ -144,30 +119,30 @@ TEST(Cli, BenchSpeaksLlamaBenchJson) {
 
 TEST(Cli, EverySubcommandHasHelp) {
   for (const std::string sub : {"hardware", "tokenize", "run", "logits", "perplexity", "bench"}) {
-    const Output o = run(sub + " --help");
+    const CliOutput o = run_cli(sub + " --help");
     EXPECT_EQ(o.exit_code, 0) << sub;
     EXPECT_NE(o.out.find("Usage"), std::string::npos) << sub << ": " << o.out;
   }
 }
 
 TEST(Cli, BadInputFailsCleanly) {
-  const Output missing = run("run -m /nonexistent/model.gguf -n 4");
+  const CliOutput missing = run_cli("run -m /nonexistent/model.gguf -n 4");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("cannot open"), std::string::npos) << missing.err;
 
-  const Output vocab_only = run("run -m " + kShared + "/models/vocab/ggml-vocab-gpt-2.gguf -n 4");
+  const CliOutput vocab_only = run_cli("run -m " + kShared + "/models/vocab/ggml-vocab-gpt-2.gguf -n 4");
   EXPECT_EQ(vocab_only.exit_code, 1);
   EXPECT_NE(vocab_only.err.find("unknown architecture 'gpt2'"), std::string::npos) << vocab_only.err;
 
-  const Output no_tensors = run("run -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -n 4");
+  const CliOutput no_tensors = run_cli("run -m " + kShared + "/models/vocab/ggml-vocab-llama-spm.gguf -n 4");
   EXPECT_EQ(no_tensors.exit_code, 1);
   EXPECT_NE(no_tensors.err.find("holds no tensors"), std::string::npos) << no_tensors.err;
 
-  const Output long_prompt = run("run -c 8 -n 4 -p 'Once upon a time there was a little girl named Lily'");
+  const CliOutput long_prompt = run_cli("run -c 8 -n 4 -p 'Once upon a time there was a little girl named Lily'");
   EXPECT_EQ(long_prompt.exit_code, 1);
   EXPECT_NE(long_prompt.err.find("context"), std::string::npos) << long_prompt.err;
 
-  const Output bad_flag = run("run --temp banana");
+  const CliOutput bad_flag = run_cli("run --temp banana");
   EXPECT_NE(bad_flag.exit_code, 0);
   EXPECT_NE(bad_flag.exit_code, -1);
 }
