@@ -143,8 +143,9 @@ void blas_matmul(ThreadPool& pool, const BlasBackend& backend, const MatrixView&
   }
 }
 
-bool blas_applies(DType type, int64_t n_tokens) {
-  return (type == DType::kF32 || type == DType::kF16) && n_tokens >= kMinBlasTokens && !blas_backends().empty();
+bool blas_applies(const MatrixView& w, int64_t n_tokens) {
+  return (w.type == DType::kF32 || w.type == DType::kF16) && w.layout == MatrixLayout::kRows &&
+         n_tokens >= kMinBlasTokens && !blas_backends().empty();
 }
 
 BlasPick blas_pick(const MatrixView& w, int64_t n_tokens) {

@@ -101,8 +101,9 @@ struct BlasPick {
   int candidate = 0;
   int slot = -1;  // >= 0: this call measures `candidate`; report its time with blas_record
 };
-// True when the chooser has a say: F32/F16 weights, n_tokens >= kMinBlasTokens, a back end found.
-bool blas_applies(DType type, int64_t n_tokens);
+// True when the chooser has a say: F32/F16 weights in the file's rows (back ends read rows; repacked
+// matrices stay on the kernels they were packed for), n_tokens >= kMinBlasTokens, a back end found.
+bool blas_applies(const MatrixView& w, int64_t n_tokens);
 // Thread-safe, allocation-free. A full table (more keys than it holds) answers "ours".
 BlasPick blas_pick(const MatrixView& w, int64_t n_tokens);
 void blas_record(const BlasPick& pick, int64_t n_tokens, double seconds);

@@ -173,8 +173,7 @@ bool run_chosen(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* 
   BlasPick picks[kMaxJobs];
   bool all_ours = true;
   for (size_t j = 0; j < jobs.size(); ++j) {
-    // BLAS back ends read the file's rows; repacked matrices stay on the kernels they were packed for.
-    if (jobs[j].w->layout != MatrixLayout::kRows || !blas_applies(jobs[j].w->type, n_tokens)) continue;
+    if (!blas_applies(*jobs[j].w, n_tokens)) continue;
     picks[j] = blas_pick(*jobs[j].w, n_tokens);
     all_ours = all_ours && picks[j].candidate == 0 && picks[j].slot < 0;
   }

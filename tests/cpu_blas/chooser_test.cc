@@ -69,8 +69,10 @@ TEST(BlasChooser, DecodeNeverAsks) {
     EXPECT_EQ(c.measured, 0);
     EXPECT_EQ(c.chosen, "");
   }
-  EXPECT_FALSE(blas_applies(DType::kF32, kMinBlasTokens - 1));
-  EXPECT_FALSE(blas_applies(DType::kQ8_0, 512));  // quantized weights stay on our kernels
+  const auto view = [](DType type, MatrixLayout layout) { return MatrixView{nullptr, type, 64, 64, 0, layout}; };
+  EXPECT_FALSE(blas_applies(view(DType::kF32, MatrixLayout::kRows), kMinBlasTokens - 1));
+  EXPECT_FALSE(blas_applies(view(DType::kQ8_0, MatrixLayout::kRows), 512));  // quantized weights stay on our kernels
+  EXPECT_FALSE(blas_applies(view(DType::kF16, MatrixLayout::kInterleaved16), 512));  // repacked: ours
 }
 
 // Q/K/V-style grouped jobs (f32 and f16 of one width) go through the chooser job by job.

@@ -17,7 +17,7 @@ const bool kBlasOff = setenv("ROCMFORGE_BLAS", "off", 1) == 0;
 TEST(BlasOff, PrefillNeverUsesBlas) {
   ASSERT_TRUE(kBlasOff);
   EXPECT_TRUE(blas_backends().empty());
-  EXPECT_FALSE(blas_applies(DType::kF32, 512));
+  EXPECT_FALSE(blas_applies(MatrixView{nullptr, DType::kF32, 64, 64, 256}, 512));
   ThreadPool pool(2);
   for (const DType type : {DType::kF32, DType::kF16}) {
     const test::Weights w = test::random_weights(type, 67, 96, 1);
