@@ -686,6 +686,19 @@ void transpose16x8(const uint8_t* p, uint64_t stride, __m512i (&out)[8]) {
   }
 }
 
+// The activation dword at byte i of a q8_K block's quants, in every lane.
+__m512i bcast_qs(const BlockQ8_K& a, int i) {
+  int32_t v;
+  std::memcpy(&v, a.qs + i, sizeof(v));
+  return _mm512_set1_epi32(v);
+}
+
+// Sub-block sums s_0..s_7 (adjacent bsums added) as int16 pairs (s_2i, s_2i+1), against int16 pairs of mins or offsets.
+void sub_block_pairs(const BlockQ8_K& a, int32_t (&pairs)[4]) {
+  const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(pairs), _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1))));
+}
+
 // Unpacked 16-row super-block x (quants x.q[4-byte group][row], scales x.dsc[sub-block][row])
 // against 8 tokens' super-block s: tmp[t] += Σ_sub-blocks dsc * (integer dot of the sub-block),
 // kSubs sub-blocks of 256 / kSubs weights (q4_K: 8 of 32, q6_K: 16 of 16).
@@ -700,9 +713,8 @@ template <int kSubs, class Unpacked>
       const __m512i q = _mm512_load_si512(x.q[kGroups * j + i]);
 #pragma GCC unroll 8
       for (int t = 0; t < 8; ++t) {
-        int32_t v;
-        std::memcpy(&v, a[t][s].qs + 4 * (kGroups * j + i), 4);
-        sum[t] = i == 0 ? dpbusd0(q, _mm512_set1_epi32(v)) : _mm512_dpbusd_epi32(sum[t], q, _mm512_set1_epi32(v));
+        const __m512i v = bcast_qs(a[t][s], 4 * (kGroups * j + i));
+        sum[t] = i == 0 ? dpbusd0(q, v) : _mm512_dpbusd_epi32(sum[t], q, v);
       }
     }
     const __m512 dsc = _mm512_load_ps(x.dsc[j]);
@@ -794,11 +806,8 @@ struct K4Rows16 {
       const __m512 dmin = _mm512_load_ps(x.dmin);
 #pragma GCC unroll 8
       for (int t = 0; t < 8; ++t) {
-        // (s_2i, s_2i+1) int16 pairs of the sub-block sums (adjacent bsums).
-        const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[t][s].bsums));
-        alignas(16) int32_t pairs[4];
-        _mm_store_si128(reinterpret_cast<__m128i*>(pairs),
-                        _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1))));
+        int32_t pairs[4];
+        sub_block_pairs(a[t][s], pairs);
         __m512i m = _mm512_setzero_si512();
         for (int i = 0; i < 4; ++i) {
           m = _mm512_dpwssd_epi32(m, _mm512_load_si512(x.mins[i]), _mm512_set1_epi32(pairs[i]));
@@ -978,19 +987,6 @@ constexpr int kPrefetchAhead = 2;
 void prefetch_lines(const uint8_t* p, int bytes) {
   const auto at = reinterpret_cast<uintptr_t>(p);
   for (int l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(at + static_cast<uintptr_t>(l)), _MM_HINT_T0);
-}
-
-// The activation dword at byte i of a q8_K block's quants, in every lane.
-__m512i bcast_qs(const BlockQ8_K& a, int i) {
-  int32_t v;
-  std::memcpy(&v, a.qs + i, sizeof(v));
-  return _mm512_set1_epi32(v);
-}
-
-// Sub-block sums s_0..s_7 (adjacent bsums added) as int16 pairs (s_2i, s_2i+1), as tokens8 builds them.
-void sub_block_pairs(const BlockQ8_K& a, int32_t (&pairs)[4]) {
-  const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(pairs), _mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, _mm256_set1_epi16(1))));
 }
 
 // Output lanes of the group's rows that exist (the last group is padded).
